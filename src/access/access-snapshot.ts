@@ -1,0 +1,41 @@
+import type { EvaluationResult } from './permission-evaluator';
+
+/** What one user may do in one organisation, computed once per request. */
+export class AccessSnapshot {
+  constructor(
+    readonly organisationId: string,
+    readonly membershipId: string | null,
+    private readonly result: EvaluationResult,
+  ) {}
+
+  get permissions(): ReadonlySet<string> {
+    return this.result.permissions;
+  }
+
+  get owner(): boolean {
+    return this.result.owner;
+  }
+
+  get mfaRequired(): boolean {
+    return this.result.mfaRequired;
+  }
+
+  /** True when the user is an active member with at least one permission here. */
+  get active(): boolean {
+    return this.result.permissions.size > 0;
+  }
+
+  has(permission: string): boolean {
+    return this.result.permissions.has(permission);
+  }
+
+  /** Organisation-wide permission, or the team-scoped one of a team the user manages. */
+  hasInTeam(teamId: string, permission: string): boolean {
+    return this.result.permissions.has(permission) || (this.result.teamPermissions.get(teamId)?.has(permission) ?? false);
+  }
+
+  /** The teams where the user holds `permission` only through being their MANAGER. */
+  teamsWith(permission: string): string[] {
+    return [...this.result.teamPermissions].filter(([, keys]) => keys.has(permission)).map(([teamId]) => teamId);
+  }
+}

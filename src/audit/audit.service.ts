@@ -1,0 +1,29 @@
+import type { EntityManager } from 'typeorm';
+import type { RequestContext } from '../core/context/request-context';
+import { AuditEventEntity } from './audit-event.entity';
+
+export interface AuditRecord {
+  organisationId: string | null;
+  action: string;
+  targetType: string;
+  targetId: string | null;
+  details?: Record<string, unknown>;
+  /** Defaults to the request's principal. */
+  actorUserId?: string | null;
+}
+
+/** Writes audit events inside the caller's transaction, so an event exists exactly when its change does. */
+export class AuditService {
+  async record(manager: EntityManager, ctx: RequestContext | null, record: AuditRecord): Promise<void> {
+    const event = manager.create(AuditEventEntity, {
+      organisationId: record.organisationId,
+      actorUserId: record.actorUserId !== undefined ? record.actorUserId : (ctx?.userId ?? null),
+      action: record.action,
+      targetType: record.targetType,
+      targetId: record.targetId,
+      details: record.details ?? {},
+      requestId: ctx?.requestId ?? null,
+    });
+    await manager.save(event); // save, not insert: typeorm's insert types reject a jsonb record
+  }
+}

@@ -1,0 +1,60 @@
+import type { AccessSnapshot } from '../../access/access-snapshot';
+import type { RequestContext } from '../context/request-context';
+import { AppError, ErrorCode, unauthenticated } from '../errors';
+import { fieldRule, objectRule } from './rule-engine';
+
+type Answer = boolean | Error;
+
+/** Signed in with a valid token. */
+export const isAuthenticated = fieldRule('isAuthenticated', (_parent: unknown, _args: unknown, ctx: RequestContext) => (ctx.principal ? true : unauthenticated()));
+
+/** Recognised as a platform administrator by the token claim. */
+export const isPlatformAdmin = fieldRule('isPlatformAdmin', (_parent: unknown, _args: unknown, ctx: RequestContext) => {
+  if (!ctx.principal) return unauthenticated();
+  return ctx.principal.isPlatformAdmin ? true : new AppError(ErrorCode.FORBIDDEN, 'Only platform administrators may do this');
+});
+
+/** Reads the caller's snapshot synchronously when this request already computed it. */
+export function withAccess(ctx: RequestContext, organisationId: string, decide: (snapshot: AccessSnapshot) => Answer): Answer | Promise<Answer> {
+  if (!ctx.principal) return unauthenticated();
+  const known = ctx.peekAccess(organisationId);
+  return known ? decide(known) : ctx.access(organisationId).then(decide);
+}
+
+/** Holds `permission`, or MFA_REQUIRED when only the MFA policy stands in the way. */
+export function decidePermission(snapshot: AccessSnapshot, permission: string): Answer {
+  if (snapshot.has(permission)) return true;
+  return snapshot.mfaRequired ? new AppError(ErrorCode.MFA_REQUIRED) : false;
+}
+
+const permissionRules = new Map<string, ReturnType<typeof objectRule>>();
+
+/**
+ * The caller holds `permission` in the organisation owning the parent object (`organisationId`, or
+ * `id` for an Organisation). One rule object per permission, so answers are reused per object.
+ */
+export function holdsOnParent(permission: string, ownerField: 'organisationId' | 'id' = 'organisationId') {
+  const name = `holds:${permission}:${ownerField}`;
+  let created = permissionRules.get(name);
+  if (!created) {
+    created = objectRule(name, (parent: Record<string, string>, ctx: RequestContext) =>
+      withAccess(ctx, parent[ownerField], (snapshot) => decidePermission(snapshot, permission)),
+    );
+    permissionRules.set(name, created);
+  }
+  return created;
+}
+
+/** The caller is an active member (any permission) of the organisation owning the parent. */
+export const isActiveMemberOfParent = objectRule('isActiveMemberOfParent', (parent: { organisationId: string }, ctx: RequestContext) =>
+  withAccess(ctx, parent.organisationId, (snapshot) => (snapshot.active ? true : snapshot.mfaRequired ? new AppError(ErrorCode.MFA_REQUIRED) : false)),
+);
+
+/** A root field or mutation whose `organisationId` argument (or `input.organisationId`) names where `permission` is needed. */
+export function holdsOnArgument(permission: string, argument = 'organisationId') {
+  return fieldRule(`holdsOnArgument:${permission}:${argument}`, (_parent: unknown, args: Record<string, any>, ctx: RequestContext) => {
+    const organisationId = args[argument] ?? args.input?.[argument];
+    if (typeof organisationId !== 'string') return false;
+    return withAccess(ctx, organisationId, (snapshot) => decidePermission(snapshot, permission));
+  });
+}

@@ -1,0 +1,44 @@
+import { allow } from 'graphql-shield';
+import { viewerRules } from '../../access/viewer.rules';
+import { membershipRules } from '../../memberships/membership.rules';
+import { organisationRules } from '../../organisations/organisation.rules';
+import { roleRules } from '../../roles/role.rules';
+import { userRules } from '../../users/user.rules';
+import type { RuleMap } from './apply-rules';
+
+/** Structural types: what they carry is checked by the rules of the nodes inside them. */
+const structuralRules: RuleMap = {
+  PageInfo: { '*': allow },
+  // Federation: the gateway fetches the SDL; entities are checked by their own types' rules and
+  // by the reference resolvers, which return null for what the caller may not see.
+  Query: { _service: allow, _entities: allow },
+  _Service: { sdl: allow },
+};
+
+function connectionRules(...names: string[]): RuleMap {
+  return Object.fromEntries(names.flatMap((name) => [[`${name}Connection`, { '*': allow }], [`${name}Edge`, { '*': allow }]]));
+}
+
+function merge(...maps: RuleMap[]): RuleMap {
+  const merged: RuleMap = {};
+  for (const map of maps) {
+    for (const [type, fields] of Object.entries(map)) {
+      for (const [field, rule] of Object.entries(fields)) {
+        if (merged[type]?.[field]) throw new Error(`Two rules for ${type}.${field}`);
+        merged[type] = { ...merged[type], [field]: rule };
+      }
+    }
+  }
+  return merged;
+}
+
+/** The whole rule map: deny is the fallback for anything not named here. */
+export const ruleMap: RuleMap = merge(
+  structuralRules,
+  connectionRules('Organisation'),
+  viewerRules,
+  organisationRules,
+  userRules,
+  membershipRules,
+  roleRules,
+);

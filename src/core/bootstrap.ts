@@ -1,0 +1,84 @@
+import type { AddressInfo } from 'node:net';
+import type { DataSource } from 'typeorm';
+import { Authenticator } from './auth/authenticator';
+import { DEV_AUDIENCE, DEV_ISSUER, DevIssuer } from './auth/dev-issuer';
+import { remoteKeySet, TokenVerifier } from './auth/token-verifier';
+import type { AppConfig } from './config';
+import { createAppServices, type AppServices } from './context/app-services';
+import { createDataSource } from './database/data-source';
+import { startEmbeddedPostgres } from './database/embedded-postgres';
+import { buildAppSchema } from './graphql/build-schema';
+import { createApp } from './http/create-app';
+import { logger } from './logger';
+import { loadPermissionCatalogue } from './permissions/permission-catalogue';
+
+export interface RunningService {
+  url: string;
+  port: number;
+  services: AppServices;
+  /** Drains requests, closes the pool and the embedded database. */
+  stop(): Promise<void>;
+}
+
+/** The database URL: DATABASE_URL, or an embedded PostgreSQL under the data folder. */
+export async function resolveDatabase(config: AppConfig): Promise<{ url: string; stop(): Promise<void> }> {
+  if (config.DATABASE_URL) return { url: config.DATABASE_URL, stop: async () => undefined };
+  return startEmbeddedPostgres(config.dataDir, config.EMBEDDED_POSTGRES_PORT);
+}
+
+/** The token verifier: the configured issuer, or the local development issuer (never in production). */
+export async function createTokenVerifier(config: AppConfig): Promise<TokenVerifier> {
+  if (!config.devIssuer) {
+    return new TokenVerifier({
+      issuer: config.AUTH_ISSUER as string,
+      audience: config.AUTH_AUDIENCE as string,
+      algorithms: config.AUTH_ALGORITHMS,
+      clockToleranceSeconds: config.AUTH_CLOCK_TOLERANCE_SECONDS,
+      keys: remoteKeySet(config.AUTH_ISSUER as string, config.AUTH_JWKS_URL),
+    });
+  }
+  const devIssuer = await DevIssuer.open(config.dataDir);
+  logger.warn({ issuer: DEV_ISSUER }, 'no AUTH_ISSUER: trusting the local development issuer (npm run token mints tokens)');
+  return new TokenVerifier({
+    issuer: DEV_ISSUER,
+    audience: config.AUTH_AUDIENCE ?? DEV_AUDIENCE,
+    algorithms: ['ES256'],
+    clockToleranceSeconds: config.AUTH_CLOCK_TOLERANCE_SECONDS,
+    keys: devIssuer.keySet(),
+  });
+}
+
+/** Starts the whole service on `config.PORT` (0 picks a free port). */
+export async function startService(config: AppConfig, options: { dataSource?: DataSource } = {}): Promise<RunningService> {
+  const catalogue = loadPermissionCatalogue(config.PERMISSIONS_FILE);
+  const database = options.dataSource ? { url: '', stop: async () => undefined } : await resolveDatabase(config);
+  const dataSource = options.dataSource ?? createDataSource(database.url);
+  const ownsDataSource = !options.dataSource;
+  try {
+    if (!dataSource.isInitialized) await dataSource.initialize();
+    if (config.MIGRATE_ON_START) {
+      const applied = await dataSource.runMigrations({ transaction: 'each' });
+      if (applied.length > 0) logger.info({ migrations: applied.map((migration) => migration.name) }, 'migrations applied');
+    }
+  } catch (error) {
+    await database.stop();
+    throw error;
+  }
+  const services = createAppServices(config, dataSource, catalogue);
+  const authenticator = new Authenticator(await createTokenVerifier(config), services.provisioning, config);
+  const schema = await buildAppSchema();
+  const app = await createApp(services, schema, authenticator);
+  await new Promise<void>((resolve) => app.httpServer.listen(config.PORT, resolve));
+  const port = (app.httpServer.address() as AddressInfo).port;
+  logger.info({ port }, `listening on http://localhost:${port}/graphql`);
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    port,
+    services,
+    async stop() {
+      await app.stop();
+      if (ownsDataSource && dataSource.isInitialized) await dataSource.destroy();
+      await database.stop();
+    },
+  };
+}

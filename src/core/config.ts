@@ -1,0 +1,94 @@
+import path from 'node:path';
+import { bool, cleanEnv, makeValidator, num, port, str, url } from 'envalid';
+
+/** Raised when the environment does not describe a runnable service. */
+export class ConfigError extends Error {}
+
+const SAFE_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+
+const commaList = makeValidator<string[]>((input) =>
+  input.split(',').map((part) => part.trim()).filter((part) => part.length > 0),
+);
+
+// Only asymmetric algorithms: `none` and HMAC (which would let a public key act as a shared secret) are refused.
+const algorithmList = makeValidator<string[]>((input) => {
+  const algorithms = input.split(',').map((part) => part.trim()).filter(Boolean);
+  if (algorithms.length === 0) throw new Error('must list at least one algorithm');
+  for (const algorithm of algorithms) {
+    if (!SAFE_ALGORITHMS.includes(algorithm)) {
+      throw new Error(`"${algorithm}" is not allowed; choose from ${SAFE_ALGORITHMS.join(', ')}`);
+    }
+  }
+  return algorithms;
+});
+
+const databaseUrl = makeValidator<string>((input) => {
+  if (!/^postgres(ql)?:\/\//.test(input)) throw new Error('must be a postgres:// or postgresql:// URL');
+  new URL(input);
+  return input;
+});
+
+const slug = makeValidator<string>((input) => {
+  if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(input)) throw new Error('must be an organisation slug (lowercase letters, digits, hyphens)');
+  return input;
+});
+
+const positiveInteger = makeValidator<number>((input) => {
+  const value = Number(input);
+  if (!Number.isInteger(value) || value < 0) throw new Error('must be a whole number ≥ 0');
+  return value;
+});
+
+const specs = {
+  NODE_ENV: str({ choices: ['development', 'test', 'production'], default: 'development' }),
+  PORT: port({ default: 4001 }),
+  DATABASE_URL: databaseUrl({ default: undefined }),
+  DATA_DIR: str({ default: '.data', desc: 'where the embedded PostgreSQL and the development signing key live' }),
+  EMBEDDED_POSTGRES_PORT: port({ default: 54329 }),
+  MIGRATE_ON_START: bool({ default: true }),
+  AUTH_ISSUER: url({ default: undefined }),
+  AUTH_AUDIENCE: str({ default: undefined }),
+  AUTH_JWKS_URL: url({ default: undefined }),
+  AUTH_ALGORITHMS: algorithmList({ default: ['RS256', 'PS256', 'ES256', 'EdDSA'] }),
+  AUTH_CLOCK_TOLERANCE_SECONDS: positiveInteger({ default: 5 }),
+  AUTH_MFA_AMR_VALUES: commaList({ default: ['mfa', 'otp', 'hwk', 'swk', 'sms', 'fpt', 'face', 'iris'] }),
+  PLATFORM_ADMIN_CLAIM: str({ default: 'roles' }),
+  PLATFORM_ADMIN_ROLE: str({ default: 'platform-admin' }),
+  PERMISSIONS_FILE: str({ default: undefined }),
+  DEFAULT_ORGANISATION: slug({ default: undefined }),
+  LAST_SIGN_IN_INTERVAL_SECONDS: positiveInteger({ default: 300 }),
+  MAX_PAGE_SIZE: num({ default: 100 }),
+  MAX_QUERY_DEPTH: positiveInteger({ default: 12 }),
+  MAX_BODY_BYTES: positiveInteger({ default: 1_000_000 }),
+  LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
+};
+
+export type AppConfig = ReturnType<typeof readRawConfig> & { dataDir: string; devIssuer: boolean };
+
+function readRawConfig(environment: NodeJS.ProcessEnv) {
+  return cleanEnv(environment, specs, {
+    reporter: ({ errors }) => {
+      const lines = Object.entries(errors).map(([name, error]) => `  ${name}: ${(error as Error).message}`);
+      if (lines.length > 0) throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+    },
+  });
+}
+
+/**
+ * Reads and validates the configuration. Throws {@link ConfigError} naming every bad variable.
+ */
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppConfig {
+  const raw = readRawConfig(environment);
+  const problems: string[] = [];
+  if (!raw.AUTH_ISSUER && raw.NODE_ENV === 'production') {
+    problems.push('  AUTH_ISSUER: required in production (the development issuer is never trusted there)');
+  }
+  if (raw.AUTH_ISSUER && !raw.AUTH_AUDIENCE) {
+    problems.push('  AUTH_AUDIENCE: required when AUTH_ISSUER is set (tokens must be meant for this service)');
+  }
+  if (raw.MAX_PAGE_SIZE < 1 || raw.MAX_PAGE_SIZE > 100) {
+    problems.push('  MAX_PAGE_SIZE: must be between 1 and 100');
+  }
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
+  return { ...raw, dataDir: path.resolve(raw.DATA_DIR), devIssuer: !raw.AUTH_ISSUER };
+}

@@ -1,0 +1,18 @@
+import type { DataSource } from 'typeorm';
+import { createMembershipLoaders } from '../../memberships/membership.loaders';
+import { createOrganisationLoaders } from '../../organisations/organisation.loaders';
+import { createRoleLoaders } from '../../roles/role.loaders';
+import { createUserLoaders } from '../../users/user.loaders';
+import type { PermissionCatalogue } from '../permissions/permission-catalogue';
+
+/** Every per-request DataLoader, from the feature folders. */
+export function createLoaders(dataSource: DataSource, _catalogue: PermissionCatalogue) {
+  return {
+    ...createOrganisationLoaders(dataSource),
+    ...createUserLoaders(dataSource),
+    ...createMembershipLoaders(dataSource),
+    ...createRoleLoaders(dataSource),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

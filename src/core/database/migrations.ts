@@ -1,0 +1,4 @@
+import { InitialModel1763800000000 } from '../../../migrations/1763800000000-InitialModel';
+
+/** Every migration, oldest first. Listed explicitly so the same list serves ts and compiled js. */
+export const migrations = [InitialModel1763800000000];

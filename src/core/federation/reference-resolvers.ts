@@ -1,0 +1,44 @@
+import type { RequestContext } from '../context/request-context';
+import { isId } from '../ids';
+import { userView } from '../../users/user.type';
+import { visibleThrough } from '../../users/user.resolver';
+
+type Reference = { id: string };
+
+/**
+ * `__resolveReference` for every entity. Loads go through the request's DataLoaders (one statement per
+ * type per request) and the same visibility as every other path: what the caller may not see is null.
+ */
+export const referenceResolvers = {
+  Organisation: {
+    async __resolveReference(reference: Reference, ctx: RequestContext) {
+      return ctx.principal ? ctx.services.organisations.findVisible(ctx, reference.id) : null;
+    },
+  },
+  User: {
+    async __resolveReference(reference: Reference, ctx: RequestContext) {
+      if (!ctx.principal || !isId(reference.id)) return null;
+      const user = await ctx.loaders.userById.load(reference.id);
+      if (!user) return null;
+      const seenThrough = await visibleThrough(ctx, user.id);
+      return user.id === ctx.userId || seenThrough.length > 0 ? userView(user, seenThrough) : null;
+    },
+  },
+  Membership: {
+    async __resolveReference(reference: Reference, ctx: RequestContext) {
+      if (!ctx.principal || !isId(reference.id)) return null;
+      const membership = await ctx.loaders.membershipById.load(reference.id);
+      if (!membership) return null;
+      if (membership.userId === ctx.userId) return membership;
+      return (await ctx.access(membership.organisationId)).has('members:read') ? membership : null;
+    },
+  },
+  Role: {
+    async __resolveReference(reference: Reference, ctx: RequestContext) {
+      if (!ctx.principal || !isId(reference.id)) return null;
+      const role = await ctx.loaders.roleById.load(reference.id);
+      if (!role) return null;
+      return (await ctx.access(role.organisationId)).active ? role : null;
+    },
+  },
+};

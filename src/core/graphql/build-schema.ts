@@ -1,0 +1,47 @@
+import { buildSubgraphSchema, printSubgraphSchema } from '@apollo/subgraph';
+import { printSchemaWithDirectives } from '@graphql-tools/utils';
+import type { GraphQLSchema } from 'graphql';
+import gql from 'graphql-tag';
+import { buildSchema, createResolversMap } from 'type-graphql';
+import { ViewerResolver } from '../../access/viewer.resolver';
+import { MembershipResolver } from '../../memberships/membership.resolver';
+import { OrganisationResolver } from '../../organisations/organisation.resolver';
+import { OrganisationRolesResolver, RoleResolver } from '../../roles/role.resolver';
+import { UserResolver } from '../../users/user.resolver';
+import { applyRules } from '../authz/apply-rules';
+import { ruleMap } from '../authz/rule-map';
+import { referenceResolvers } from '../federation/reference-resolvers';
+
+export const resolverClasses = [ViewerResolver, OrganisationResolver, OrganisationRolesResolver, RoleResolver, MembershipResolver, UserResolver] as const;
+
+const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])`;
+
+function mergeResolvers(...maps: Record<string, any>[]): Record<string, any> {
+  const merged: Record<string, any> = {};
+  for (const map of maps) for (const [type, fields] of Object.entries(map)) merged[type] = { ...merged[type], ...fields };
+  return merged;
+}
+
+/**
+ * TypeGraphQL classes → printed SDL with directives → Federation 2 subgraph schema, then the rule map
+ * applied to every field (deny fallback).
+ */
+export async function buildAppSchema(options: { rules?: boolean } = {}): Promise<GraphQLSchema> {
+  const typeGraphQLSchema = await buildSchema({
+    resolvers: [...resolverClasses],
+    validate: { forbidUnknownValues: false, validationError: { target: false, value: false } },
+    skipCheck: true,
+  });
+  const schema = buildSubgraphSchema([
+    {
+      typeDefs: gql`${FEDERATION_LINK}\n${printSchemaWithDirectives(typeGraphQLSchema)}`,
+      resolvers: mergeResolvers(createResolversMap(typeGraphQLSchema) as Record<string, any>, referenceResolvers),
+    },
+  ]);
+  return options.rules === false ? schema : applyRules(schema, ruleMap);
+}
+
+/** The subgraph SDL as the gateway sees it (committed under schema/). */
+export async function printAppSchema(): Promise<string> {
+  return printSubgraphSchema(await buildAppSchema({ rules: false }));
+}

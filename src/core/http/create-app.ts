@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import type { GraphQLSchema } from 'graphql';
+import type { Authenticator } from '../auth/authenticator';
+import type { AppServices } from '../context/app-services';
+import { RequestContext } from '../context/request-context';
+import { migrationsApplied } from '../database/data-source';
+import { formatGraphQLError } from '../errors';
+import { logger } from '../logger';
+import { depthLimit } from '../graphql/depth-limit';
+
+export interface AppHandle {
+  httpServer: http.Server;
+  apollo: ApolloServer<RequestContext>;
+  /** Drains in-flight requests and stops accepting new ones. */
+  stop(): Promise<void>;
+}
+
+/** The HTTP face of the service: POST /graphql, GET /healthz, GET /readyz. */
+export async function createApp(services: AppServices, schema: GraphQLSchema, authenticator: Authenticator): Promise<AppHandle> {
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+  const apollo = new ApolloServer<RequestContext>({
+    schema,
+    formatError: formatGraphQLError,
+    includeStacktraceInErrorResponses: false,
+    validationRules: [depthLimit(services.config.MAX_QUERY_DEPTH)],
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer })],
+  });
+  await apollo.start();
+
+  app.get('/healthz', (_request, response) => {
+    response.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_request, response) => {
+    try {
+      await services.dataSource.query('SELECT 1');
+      const ready = await migrationsApplied(services.dataSource);
+      response.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'migrations pending' });
+    } catch (error) {
+      logger.warn({ err: error }, 'readiness check failed');
+      response.status(503).json({ status: 'database unreachable' });
+    }
+  });
+  app.use(
+    '/graphql',
+    express.json({ limit: services.config.MAX_BODY_BYTES }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => {
+        const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
+        const { principal, failure } = await authenticator.authenticate(req.headers.authorization);
+        return new RequestContext(services, requestId, principal, failure);
+      },
+    }),
+  );
+  return {
+    httpServer,
+    apollo,
+    stop: () => apollo.stop(),
+  };
+}

@@ -1,0 +1,50 @@
+import type { EntityManager } from 'typeorm';
+import type { AuditService } from '../audit/audit.service';
+import type { RequestContext } from '../core/context/request-context';
+import { RoleEntity } from '../roles/role.entity';
+import { MembershipRoleEntity } from './membership-role.entity';
+import { MembershipStatus } from './membership-status';
+import { MembershipEntity } from './membership.entity';
+
+/** Creates memberships with roles, inside a caller's transaction; shared by every path that adds members. */
+export class MembershipWriter {
+  constructor(private readonly audit: AuditService) {}
+
+  /**
+   * Adds the user to the organisation with the built-in role `roleKey` (and any extra role ids), unless a
+   * membership exists already (then it is returned untouched).
+   */
+  async join(
+    manager: EntityManager,
+    ctx: RequestContext | null,
+    options: { organisationId: string; userId: string; builtInRole?: string; roleIds?: string[]; status: MembershipStatus; via: string },
+  ): Promise<{ membership: MembershipEntity; created: boolean }> {
+    const existing = await manager.findOneBy(MembershipEntity, { organisationId: options.organisationId, userId: options.userId });
+    if (existing) return { membership: existing, created: false };
+    const membership = await manager.save(
+      manager.create(MembershipEntity, { organisationId: options.organisationId, userId: options.userId, status: options.status }),
+    );
+    const roleIds = [...(options.roleIds ?? [])];
+    if (options.builtInRole) {
+      const role = await manager.findOneByOrFail(RoleEntity, { organisationId: options.organisationId, builtInKey: options.builtInRole });
+      roleIds.push(role.id);
+    }
+    if (roleIds.length > 0) {
+      await manager.insert(
+        MembershipRoleEntity,
+        [...new Set(roleIds)].map((roleId) => ({ membershipId: membership.id, roleId, organisationId: options.organisationId })),
+      );
+    }
+    await this.audit.record(manager, ctx, {
+      organisationId: options.organisationId,
+      action: 'member.joined',
+      targetType: 'Membership',
+      targetId: membership.id,
+      details: { userId: options.userId, status: options.status, via: options.via, roleIds: [...new Set(roleIds)] },
+      actorUserId: ctx?.userId ?? options.userId,
+    });
+    return { membership, created: true };
+  }
+}
+
+export { MembershipStatus };

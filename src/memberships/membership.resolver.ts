@@ -1,0 +1,37 @@
+import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import type { RequestContext } from '../core/context/request-context';
+import type { OrganisationEntity } from '../organisations/organisation.entity';
+import { OrganisationType } from '../organisations/organisation.type';
+import type { RoleEntity } from '../roles/role.entity';
+import { RoleType, type RoleView } from '../roles/role.type';
+import type { UserEntity } from '../users/user.entity';
+import { UserType, userView } from '../users/user.type';
+import type { MembershipEntity } from './membership.entity';
+import { MembershipType } from './membership.type';
+
+@Resolver(() => MembershipType)
+export class MembershipResolver {
+  @FieldResolver(() => UserType)
+  async user(@Ctx() ctx: RequestContext, @Root() membership: MembershipEntity): Promise<UserEntity> {
+    const user = (await ctx.loaders.userById.load(membership.userId)) as UserEntity;
+    return userView(user, [membership.organisationId]);
+  }
+
+  @FieldResolver(() => OrganisationType)
+  async organisation(@Ctx() ctx: RequestContext, @Root() membership: MembershipEntity): Promise<OrganisationEntity> {
+    return (await ctx.loaders.organisationById.load(membership.organisationId)) as OrganisationEntity;
+  }
+
+  @FieldResolver(() => [RoleType], { description: 'Roles held directly (not through teams)' })
+  async roles(@Ctx() ctx: RequestContext, @Root() membership: MembershipEntity): Promise<RoleView[]> {
+    const roles: RoleEntity[] = await ctx.loaders.rolesByMembershipId.load(membership.id);
+    const own = membership.userId === ctx.userId;
+    return own ? roles.map((role) => Object.assign(Object.create(Object.getPrototypeOf(role)), role, { heldByViewer: true })) : roles;
+  }
+
+  @FieldResolver(() => [String], { description: 'Union of direct and team roles, closed under implication, cut to the boundary; empty unless ACTIVE' })
+  async effectivePermissions(@Ctx() ctx: RequestContext, @Root() membership: MembershipEntity): Promise<string[]> {
+    const snapshot = membership.userId === ctx.userId ? await ctx.access(membership.organisationId) : await ctx.membershipAccess(membership.id);
+    return [...(snapshot?.permissions ?? [])].sort();
+  }
+}

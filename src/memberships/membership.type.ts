@@ -1,0 +1,15 @@
+import { Directive, Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { MembershipStatus } from './membership-status';
+
+registerEnumType(MembershipStatus, { name: 'MembershipStatus', description: 'Lifecycle of a member' });
+
+@ObjectType('Membership', { description: "A user's place in one organisation, with their roles there" })
+@Directive('@key(fields: "id")')
+export class MembershipType {
+  @Field(() => ID) id!: string;
+  organisationId!: string;
+  userId!: string;
+  @Field(() => MembershipStatus) status!: MembershipStatus;
+  @Field(() => Date) joinedAt!: Date;
+  @Field(() => Date, { nullable: true }) deactivatedAt!: Date | null;
+}

@@ -1,0 +1,18 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+/** The tenant boundary: every other row except a User belongs to exactly one organisation. */
+@Entity({ name: 'organisations' })
+export class OrganisationEntity {
+  @PrimaryGeneratedColumn('uuid') id!: string;
+  @Column({ type: 'text' }) name!: string;
+  @Column({ type: 'text', unique: true }) slug!: string;
+  @Column({ name: 'invitation_expiry_days', type: 'integer', default: 7 }) invitationExpiryDays!: number;
+  @Column({ name: 'require_mfa', type: 'boolean', default: false }) requireMfa!: boolean;
+  @Column({ name: 'require_approval', type: 'boolean', default: false }) requireApproval!: boolean;
+  @Column({ name: 'allowed_email_domains', type: 'text', array: true, default: () => "'{}'" }) allowedEmailDomains!: string[];
+  @Column({ name: 'auto_join_domains', type: 'text', array: true, default: () => "'{}'" }) autoJoinDomains!: string[];
+  /** null: every permission of the catalogue may be used. */
+  @Column({ name: 'permission_boundary', type: 'text', array: true, nullable: true }) permissionBoundary!: string[] | null;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
+}

@@ -1,0 +1,25 @@
+import { ArrayMaxSize, IsBoolean, IsEmail, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { Field, InputType, Int } from 'type-graphql';
+
+export const SLUG_PATTERN = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+export const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+@InputType()
+export class CreateOrganisationInput {
+  @Field(() => String) @IsString() @MinLength(1) @MaxLength(200) @Matches(/\S/, { message: 'name must not be blank' }) name!: string;
+  @Field(() => String) @Matches(SLUG_PATTERN, { message: 'slug must be lowercase letters, digits and single hyphens' }) @MaxLength(63) slug!: string;
+  @Field(() => String, { description: 'The first Owner: an existing user, or a placeholder linked at their first sign-in' })
+  @IsEmail({}, { message: 'ownerEmail must be an email address' }) @MaxLength(320) ownerEmail!: string;
+}
+
+@InputType()
+export class UpdateOrganisationInput {
+  @Field(() => String, { nullable: true }) @IsOptional() @IsString() @MinLength(1) @MaxLength(200) @Matches(/\S/, { message: 'name must not be blank' }) name?: string;
+  @Field(() => Int, { nullable: true }) @IsOptional() @IsInt() @Min(1) @Max(30) invitationExpiryDays?: number;
+  @Field(() => Boolean, { nullable: true }) @IsOptional() @IsBoolean() requireMfa?: boolean;
+  @Field(() => Boolean, { nullable: true }) @IsOptional() @IsBoolean() requireApproval?: boolean;
+  @Field(() => [String], { nullable: true }) @IsOptional() @ArrayMaxSize(100) allowedEmailDomains?: string[];
+  @Field(() => [String], { nullable: true }) @IsOptional() @ArrayMaxSize(100) autoJoinDomains?: string[];
+  @Field(() => [String], { nullable: true, description: 'Owners only. Omitted: unchanged; a list: the new boundary; null: no boundary' })
+  @IsOptional() @ArrayMaxSize(1000) permissionBoundary?: string[] | null;
+}

@@ -1,0 +1,48 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { RequestContext } from '../core/context/request-context';
+import type { Connection } from '../core/graphql/connection';
+import type { OrganisationEntity } from './organisation.entity';
+import { CreateOrganisationInput, UpdateOrganisationInput } from './organisation.inputs';
+import { OrganisationConnection, OrganisationSettingsType, OrganisationType } from './organisation.type';
+
+@Resolver(() => OrganisationType)
+export class OrganisationResolver {
+  @Query(() => OrganisationConnection, { description: 'All organisations for platform administrators; your own otherwise' })
+  organisations(
+    @Ctx() ctx: RequestContext,
+    @Arg('first', () => Int, { nullable: true }) first?: number,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+  ): Promise<Connection<OrganisationEntity>> {
+    return ctx.services.organisations.list(ctx, first, after);
+  }
+
+  @Query(() => OrganisationType, { nullable: true, description: 'null when it does not exist or you cannot see it' })
+  organisation(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string): Promise<OrganisationEntity | null> {
+    return ctx.services.organisations.findVisible(ctx, id);
+  }
+
+  @Mutation(() => OrganisationType, { description: 'Platform administrators: creates the organisation, its built-in roles and its first Owner' })
+  createOrganisation(@Ctx() ctx: RequestContext, @Arg('input', () => CreateOrganisationInput) input: CreateOrganisationInput): Promise<OrganisationEntity> {
+    return ctx.services.organisations.create(ctx, input);
+  }
+
+  @Mutation(() => OrganisationType, { description: 'Needs org:update; the permission boundary needs an Owner' })
+  updateOrganisation(
+    @Ctx() ctx: RequestContext,
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => UpdateOrganisationInput) input: UpdateOrganisationInput,
+  ): Promise<OrganisationEntity> {
+    return ctx.services.organisations.update(ctx, id, input);
+  }
+
+  @FieldResolver(() => [String], { description: 'What you may do here (empty unless you are an active member)' })
+  async viewerPermissions(@Ctx() ctx: RequestContext, @Root() organisation: OrganisationEntity): Promise<string[]> {
+    return [...(await ctx.access(organisation.id)).permissions].sort();
+  }
+
+  @FieldResolver(() => OrganisationSettingsType)
+  settings(@Root() organisation: OrganisationEntity): OrganisationSettingsType {
+    const { id, invitationExpiryDays, requireMfa, requireApproval, allowedEmailDomains, autoJoinDomains } = organisation;
+    return { organisationId: id, invitationExpiryDays, requireMfa, requireApproval, allowedEmailDomains, autoJoinDomains };
+  }
+}

@@ -1,0 +1,26 @@
+import { Directive, Field, ID, Int, ObjectType } from 'type-graphql';
+import { connectionTypes } from '../core/graphql/connection';
+
+@ObjectType('Organisation', { description: 'A tenant: the boundary nothing crosses' })
+@Directive('@key(fields: "id")')
+export class OrganisationType {
+  @Field(() => ID) id!: string;
+  @Field(() => String) name!: string;
+  @Field(() => String, { description: 'Unique, lowercase letters, digits and hyphens' }) slug!: string;
+  @Field(() => Date) createdAt!: Date;
+  @Field(() => [String], { nullable: true, description: 'The permissions roles here may grant at all; null means every permission' })
+  permissionBoundary!: string[] | null;
+}
+
+@ObjectType('OrganisationSettings')
+export class OrganisationSettingsType {
+  /** Owner of these settings, for the authorization rules (not exposed). */
+  organisationId!: string;
+  @Field(() => Int, { description: 'Days an invitation stays valid (1–30)' }) invitationExpiryDays!: number;
+  @Field(() => Boolean, { description: 'Members need a second factor in their token to act here' }) requireMfa!: boolean;
+  @Field(() => Boolean, { description: 'People who join by domain or invitation wait for approval' }) requireApproval!: boolean;
+  @Field(() => [String], { description: 'Invitations only to these email domains (empty: any)' }) allowedEmailDomains!: string[];
+  @Field(() => [String], { description: 'Verified emails of these domains join on first sign-in' }) autoJoinDomains!: string[];
+}
+
+export const { ConnectionType: OrganisationConnection } = connectionTypes(OrganisationType, 'Organisation');

@@ -1,0 +1,21 @@
+import { Directive, Field, ID, ObjectType } from 'type-graphql';
+
+@ObjectType('Role', { description: 'A named set of permissions in one organisation' })
+@Directive('@key(fields: "id")')
+export class RoleType {
+  @Field(() => ID) id!: string;
+  organisationId!: string;
+  builtInKey!: string | null;
+  @Field(() => String) name!: string;
+  @Field(() => String) description!: string;
+}
+
+/** A role reached through the caller's own membership: visible to them whatever their permissions. */
+export type RoleView = RoleType & { heldByViewer?: boolean };
+
+@ObjectType('Permission', { description: 'A permission of the catalogue' })
+export class PermissionType {
+  @Field(() => String) key!: string;
+  @Field(() => String) description!: string;
+  @Field(() => [String], { description: 'Permissions this one implies (directly)' }) implies!: string[];
+}

@@ -1,0 +1,5 @@
+/** A member's place in a team. */
+export enum TeamMemberRole {
+  MANAGER = 'MANAGER',
+  MEMBER = 'MEMBER',
+}

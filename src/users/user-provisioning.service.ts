@@ -1,0 +1,124 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { AuditService } from '../audit/audit.service';
+import type { VerifiedIdentity } from '../core/auth/verified-identity';
+import { uniqueViolation } from '../core/database/postgres-errors';
+import { logger } from '../core/logger';
+import type { MembershipWriter } from '../memberships/membership-writer';
+import { MembershipStatus } from '../memberships/membership-status';
+import { OrganisationEntity } from '../organisations/organisation.entity';
+import { UserEntity } from './user.entity';
+
+export interface ProvisioningOptions {
+  lastSignInIntervalSeconds: number;
+  defaultOrganisationSlug?: string;
+}
+
+/**
+ * Sign-in provisioning (DESIGN.md §4): finds or creates the User by (issuer, subject), links a placeholder
+ * by *verified* email, refreshes name and email, joins the default and auto-join organisations, and
+ * records `lastSignInAt` at most once per interval.
+ */
+export class UserProvisioningService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly memberships: MembershipWriter,
+    private readonly options: ProvisioningOptions,
+  ) {}
+
+  async provision(identity: VerifiedIdentity): Promise<UserEntity> {
+    const existing = await this.dataSource.getRepository(UserEntity).findOneBy({ issuer: identity.issuer, subject: identity.subject });
+    if (existing) return this.refresh(existing, identity);
+    try {
+      return await this.dataSource.transaction((manager) => this.createOrLink(manager, identity));
+    } catch (error) {
+      // Two first requests of one person raced; the other one created the user.
+      if (uniqueViolation(error) === 'users_issuer_subject_key') {
+        return this.dataSource.getRepository(UserEntity).findOneByOrFail({ issuer: identity.issuer, subject: identity.subject });
+      }
+      throw error;
+    }
+  }
+
+  private async refresh(user: UserEntity, identity: VerifiedIdentity): Promise<UserEntity> {
+    const changes: Partial<UserEntity> = {};
+    if (identity.name && identity.name !== user.displayName) changes.displayName = identity.name;
+    if (identity.email && identity.email !== user.email && (await this.emailFree(identity.email, user.id))) {
+      changes.email = identity.email;
+      changes.emailVerified = identity.emailVerified;
+    } else if (identity.email === user.email && identity.emailVerified !== user.emailVerified) {
+      changes.emailVerified = identity.emailVerified;
+    }
+    const staleAfter = Date.now() - this.options.lastSignInIntervalSeconds * 1000;
+    const signInStale = !user.lastSignInAt || user.lastSignInAt.getTime() < staleAfter;
+    if (signInStale) changes.lastSignInAt = new Date();
+    if (Object.keys(changes).length === 0) return user;
+    try {
+      await this.dataSource.getRepository(UserEntity).update({ id: user.id }, changes);
+    } catch (error) {
+      if (!uniqueViolation(error)) throw error;
+      logger.warn({ userId: user.id }, 'email from token already belongs to another user; kept the old one');
+      return user;
+    }
+    return Object.assign(user, changes);
+  }
+
+  private async emailFree(email: string, exceptUserId: string): Promise<boolean> {
+    const holder = await this.dataSource.getRepository(UserEntity).createQueryBuilder('u').where('lower(u.email) = :email', { email }).getOne();
+    return !holder || holder.id === exceptUserId;
+  }
+
+  private async createOrLink(manager: EntityManager, identity: VerifiedIdentity): Promise<UserEntity> {
+    const holder = identity.email
+      ? await manager.createQueryBuilder(UserEntity, 'u').setLock('pessimistic_write').where('lower(u.email) = :email', { email: identity.email }).getOne()
+      : null;
+    const now = new Date();
+    let user: UserEntity;
+    if (holder && holder.issuer === null && identity.emailVerified) {
+      // A placeholder (from an invitation or an import) becomes this person, by verified email only.
+      Object.assign(holder, { issuer: identity.issuer, subject: identity.subject, emailVerified: true, lastSignInAt: now });
+      if (identity.name) holder.displayName = identity.name;
+      user = await manager.save(holder);
+      await this.audit.record(manager, null, { organisationId: null, action: 'user.linked', targetType: 'User', targetId: user.id, actorUserId: user.id });
+    } else {
+      if (holder) logger.warn({ issuer: identity.issuer }, 'email from token already belongs to another user; user created without it');
+      user = await manager.save(
+        manager.create(UserEntity, {
+          issuer: identity.issuer,
+          subject: identity.subject,
+          email: holder ? null : identity.email,
+          emailVerified: holder ? false : identity.emailVerified,
+          displayName: identity.name ?? identity.email ?? '',
+          lastSignInAt: now,
+        }),
+      );
+      await this.audit.record(manager, null, { organisationId: null, action: 'user.created', targetType: 'User', targetId: user.id, actorUserId: user.id });
+    }
+    await this.joinAutomatically(manager, user);
+    return user;
+  }
+
+  /** The default organisation, and organisations whose auto-join domains hold the verified email's domain. */
+  private async joinAutomatically(manager: EntityManager, user: UserEntity): Promise<void> {
+    const organisations: OrganisationEntity[] = [];
+    if (this.options.defaultOrganisationSlug) {
+      const fallback = await manager.findOneBy(OrganisationEntity, { slug: this.options.defaultOrganisationSlug });
+      if (fallback) organisations.push(fallback);
+      else logger.warn({ slug: this.options.defaultOrganisationSlug }, 'DEFAULT_ORGANISATION names no organisation');
+    }
+    if (user.email && user.emailVerified) {
+      const domain = user.email.split('@')[1];
+      const matching = await manager.createQueryBuilder(OrganisationEntity, 'o').where(':domain = ANY(o.auto_join_domains)', { domain }).getMany();
+      organisations.push(...matching.filter((candidate) => !organisations.some((known) => known.id === candidate.id)));
+    }
+    for (const organisation of organisations) {
+      await this.memberships.join(manager, null, {
+        organisationId: organisation.id,
+        userId: user.id,
+        builtInRole: 'member',
+        status: organisation.requireApproval ? MembershipStatus.PENDING_APPROVAL : MembershipStatus.ACTIVE,
+        via: organisation.slug === this.options.defaultOrganisationSlug ? 'default-organisation' : 'auto-join-domain',
+      });
+    }
+  }
+}

@@ -1,0 +1,16 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+/** One accountable person, global across organisations. A placeholder has no issuer/subject yet. */
+@Entity({ name: 'users' })
+export class UserEntity {
+  @PrimaryGeneratedColumn('uuid') id!: string;
+  @Column({ type: 'text', nullable: true }) issuer!: string | null;
+  @Column({ type: 'text', nullable: true }) subject!: string | null;
+  /** Stored normalised (trimmed, lower case); unique case-insensitively. */
+  @Column({ type: 'text', nullable: true }) email!: string | null;
+  @Column({ name: 'email_verified', type: 'boolean', default: false }) emailVerified!: boolean;
+  @Column({ name: 'display_name', type: 'text', default: '' }) displayName!: string;
+  @Column({ name: 'last_sign_in_at', type: 'timestamptz', nullable: true }) lastSignInAt!: Date | null;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
+}

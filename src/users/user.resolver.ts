@@ -1,0 +1,38 @@
+import { Arg, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import type { RequestContext } from '../core/context/request-context';
+import { isId } from '../core/ids';
+import type { MembershipEntity } from '../memberships/membership.entity';
+import { MembershipType } from '../memberships/membership.type';
+import type { UserEntity } from './user.entity';
+import { UserType, userView, type UserView } from './user.type';
+
+@Resolver(() => UserType)
+export class UserResolver {
+  @Query(() => UserType, { nullable: true, description: 'Yourself, or a member of an organisation where you may read members' })
+  async user(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string): Promise<UserView | null> {
+    if (!isId(id)) return null;
+    const user = await ctx.loaders.userById.load(id);
+    if (!user) return null;
+    const seenThrough = await visibleThrough(ctx, user.id);
+    return user.id === ctx.userId || seenThrough.length > 0 ? userView(user, seenThrough) : null;
+  }
+
+  @FieldResolver(() => [MembershipType], { description: 'Only those in organisations where you may read members, and your own' })
+  async memberships(@Ctx() ctx: RequestContext, @Root() user: UserEntity): Promise<MembershipEntity[]> {
+    const memberships = await ctx.loaders.membershipsByUserId.load(user.id);
+    if (user.id === ctx.userId) return memberships;
+    await ctx.preloadAccess(memberships.map((membership) => membership.organisationId));
+    const visible = await Promise.all(memberships.map(async (membership) => (await ctx.access(membership.organisationId)).has('members:read')));
+    return memberships.filter((_membership, index) => visible[index]);
+  }
+}
+
+/** The organisations where the caller may read members and `userId` is a member. */
+export async function visibleThrough(ctx: RequestContext, userId: string): Promise<string[]> {
+  if (!ctx.principal) return [];
+  const memberships = await ctx.loaders.membershipsByUserId.load(userId);
+  const organisationIds = memberships.map((membership) => membership.organisationId);
+  await ctx.preloadAccess(organisationIds);
+  const allowed = await Promise.all(organisationIds.map(async (id) => (await ctx.access(id)).has('members:read')));
+  return organisationIds.filter((_id, index) => allowed[index]);
+}
