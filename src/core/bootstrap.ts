@@ -34,7 +34,7 @@ export async function createTokenVerifier(config: AppConfig): Promise<TokenVerif
       audience: config.AUTH_AUDIENCE as string,
       algorithms: config.AUTH_ALGORITHMS,
       clockToleranceSeconds: config.AUTH_CLOCK_TOLERANCE_SECONDS,
-      keys: remoteKeySet(config.AUTH_ISSUER as string, config.AUTH_JWKS_URL),
+      keys: remoteKeySet(config.AUTH_ISSUER as string, config.AUTH_JWKS_URL, config.AUTH_JWKS_COOLDOWN_SECONDS),
     });
   }
   const devIssuer = await DevIssuer.open(config.dataDir);

@@ -39,9 +39,16 @@ const positiveInteger = makeValidator<number>((input) => {
   return value;
 });
 
+// 0 asks the system for a free port (tests); envalid's port() refuses it.
+const listenPort = makeValidator<number>((input) => {
+  const value = Number(input);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new Error('must be a port number (0–65535)');
+  return value;
+});
+
 const specs = {
   NODE_ENV: str({ choices: ['development', 'test', 'production'], default: 'development' }),
-  PORT: port({ default: 4001 }),
+  PORT: listenPort({ default: 4001 }),
   DATABASE_URL: databaseUrl({ default: undefined }),
   DATA_DIR: str({ default: '.data', desc: 'where the embedded PostgreSQL and the development signing key live' }),
   EMBEDDED_POSTGRES_PORT: port({ default: 54329 }),
@@ -51,6 +58,7 @@ const specs = {
   AUTH_JWKS_URL: url({ default: undefined }),
   AUTH_ALGORITHMS: algorithmList({ default: ['RS256', 'PS256', 'ES256', 'EdDSA'] }),
   AUTH_CLOCK_TOLERANCE_SECONDS: positiveInteger({ default: 5 }),
+  AUTH_JWKS_COOLDOWN_SECONDS: positiveInteger({ default: 30, desc: 'least time between two JWKS fetches caused by unknown key ids' }),
   AUTH_MFA_AMR_VALUES: commaList({ default: ['mfa', 'otp', 'hwk', 'swk', 'sms', 'fpt', 'face', 'iris'] }),
   PLATFORM_ADMIN_CLAIM: str({ default: 'roles' }),
   PLATFORM_ADMIN_ROLE: str({ default: 'platform-admin' }),

@@ -39,11 +39,11 @@ export class TokenVerifier {
  * Remote key set: from `AUTH_JWKS_URL`, else the `jwks_uri` of the issuer's OpenID discovery document.
  * Keys are cached; an unknown `kid` triggers a refetch, at most once per cooldown.
  */
-export function remoteKeySet(issuer: string, jwksUrl?: string): JWTVerifyGetKey {
+export function remoteKeySet(issuer: string, jwksUrl: string | undefined, cooldownSeconds: number): JWTVerifyGetKey {
   let keySet: Promise<JWTVerifyGetKey> | undefined;
   const resolveKeySet = async (): Promise<JWTVerifyGetKey> => {
     const url = jwksUrl ?? (await discoverJwksUri(issuer));
-    return createRemoteJWKSet(new URL(url), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 });
+    return createRemoteJWKSet(new URL(url), { cooldownDuration: cooldownSeconds * 1000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 });
   };
   return async (header, token) => {
     keySet ??= resolveKeySet().catch((error) => {

@@ -1,24 +1,26 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Logger as TypeOrmLogger } from 'typeorm';
 import { logger } from '../logger';
 
-/** Counts SQL statements per async scope (a request), so tests can prove they do not grow with list sizes. */
+/**
+ * Counts SQL statements issued by this process, so tests can prove a request's statement count does
+ * not grow with list sizes (measured as the difference around one request, with nothing else running).
+ */
 export class QueryCounter {
-  private readonly storage = new AsyncLocalStorage<{ count: number; statements: string[] }>();
-
-  run<T>(work: () => T): T {
-    return this.storage.run({ count: 0, statements: [] }, work);
-  }
+  private total = 0;
+  private recent: string[] = [];
 
   record(statement: string): void {
-    const scope = this.storage.getStore();
-    if (!scope) return;
-    scope.count += 1;
-    scope.statements.push(statement);
+    this.total += 1;
+    this.recent.push(statement);
+    if (this.recent.length > 1000) this.recent.shift();
   }
 
-  current(): { count: number; statements: string[] } {
-    return this.storage.getStore() ?? { count: 0, statements: [] };
+  /** Runs `work` and reports the statements issued meanwhile. */
+  async measure<T>(work: () => Promise<T>): Promise<{ result: T; count: number; statements: string[] }> {
+    const before = this.total;
+    this.recent = [];
+    const result = await work();
+    return { result, count: this.total - before, statements: [...this.recent] };
   }
 }
 

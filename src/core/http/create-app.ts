@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginInlineTrace } from '@apollo/server/plugin/inlineTrace';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { GraphQLSchema } from 'graphql';
@@ -30,7 +31,8 @@ export async function createApp(services: AppServices, schema: GraphQLSchema, au
     formatError: formatGraphQLError,
     includeStacktraceInErrorResponses: false,
     validationRules: [depthLimit(services.config.MAX_QUERY_DEPTH)],
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer })],
+    // Federated (inline) traces for the gateway, without the start-up notice.
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTrace({ includeErrors: { masked: true } })],
   });
   await apollo.start();
 

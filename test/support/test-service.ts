@@ -1,0 +1,88 @@
+import 'reflect-metadata';
+import path from 'node:path';
+import { startService, type RunningService } from '../../src/core/bootstrap';
+import { loadConfig } from '../../src/core/config';
+import { queryCounter } from '../../src/core/database/query-counter';
+import { createSuiteDatabase, type SuiteDatabase } from './test-database';
+import { TestIdentityProvider, type TokenOptions } from './identity-provider';
+
+export interface GraphQLResponse<T = any> {
+  data?: T;
+  errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; [key: string]: unknown } }[];
+}
+
+export interface TestService {
+  url: string;
+  idp: TestIdentityProvider;
+  database: SuiteDatabase;
+  service: RunningService;
+  /** Sends an operation over HTTP like a client would. */
+  graphql<T = any>(query: string, variables?: Record<string, unknown>, token?: string | null, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+  /** Runs an operation over HTTP and counts the SQL statements the (in-process) server issued for it. */
+  countStatements(query: string, variables: Record<string, unknown>, token: string): Promise<{ response: GraphQLResponse; count: number; statements: string[] }>;
+  token(options?: TokenOptions): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The real service (HTTP, schema, rules, PostgreSQL) on a fresh database of its own, trusting a test
+ * identity provider served on 127.0.0.1.
+ */
+export async function startTestService(environment: Record<string, string> = {}): Promise<TestService> {
+  const idp = await TestIdentityProvider.start();
+  const database = await createSuiteDatabase();
+  try {
+    return await startOn(idp, database, environment);
+  } catch (error) {
+    await idp.stop();
+    await database.drop();
+    throw error;
+  }
+}
+
+async function startOn(idp: TestIdentityProvider, database: SuiteDatabase, environment: Record<string, string>): Promise<TestService> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    DATABASE_URL: database.url,
+    DATA_DIR: path.resolve(__dirname, '../../.data/test'),
+    MIGRATE_ON_START: 'false',
+    AUTH_ISSUER: idp.issuer,
+    AUTH_AUDIENCE: idp.audience,
+    LOG_LEVEL: 'silent',
+    ...environment,
+  });
+  const service = await startService(config, { dataSource: database.dataSource });
+  const graphql: TestService['graphql'] = async (query, variables = {}, token = null, headers = {}) => {
+    const response = await fetch(service.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+      body: JSON.stringify({ query, variables }),
+    });
+    return (await response.json()) as GraphQLResponse;
+  };
+  return {
+    url: service.url,
+    idp,
+    database,
+    service,
+    graphql,
+    async countStatements(query, variables, token) {
+      // Warm up: provisioning and the user's first sign-in writes are not part of what is measured.
+      await graphql('{ viewer { isPlatformAdmin } }', {}, token);
+      const { result, count, statements } = await queryCounter.measure(() => graphql(query, variables, token));
+      return { response: result, count, statements };
+    },
+    token: (options) => idp.token(options),
+    async stop() {
+      await service.stop();
+      await idp.stop();
+      await database.drop();
+    },
+  };
+}
+
+/** The error codes of a response, in order. */
+export function errorCodes(response: GraphQLResponse): (string | undefined)[] {
+  return (response.errors ?? []).map((error) => error.extensions?.code);
+}
