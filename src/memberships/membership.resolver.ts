@@ -7,14 +7,22 @@ import { RoleType, type RoleView } from '../roles/role.type';
 import type { UserEntity } from '../users/user.entity';
 import { UserType, userView } from '../users/user.type';
 import type { MembershipEntity } from './membership.entity';
-import { MembershipType } from './membership.type';
+import { MembershipType, type MembershipView } from './membership.type';
+import { TeamMembershipType, type TeamPlaceView } from '../teams/team.type';
 
 @Resolver(() => MembershipType)
 export class MembershipResolver {
   @FieldResolver(() => UserType)
-  async user(@Ctx() ctx: RequestContext, @Root() membership: MembershipEntity): Promise<UserEntity> {
+  async user(@Ctx() ctx: RequestContext, @Root() membership: MembershipView): Promise<UserEntity> {
     const user = (await ctx.loaders.userById.load(membership.userId)) as UserEntity;
-    return userView(user, [membership.organisationId]);
+    return userView(user, [{ organisationId: membership.organisationId, teamId: membership.viaTeamId }]);
+  }
+
+  @FieldResolver(() => [TeamMembershipType], { description: "The member's team places" })
+  async teams(@Ctx() ctx: RequestContext, @Root() membership: MembershipEntity): Promise<TeamPlaceView[]> {
+    const places = await ctx.loaders.teamPlacesByMembershipId.load(membership.id);
+    const own = membership.userId === ctx.userId;
+    return own ? places.map((place) => ({ ...place, ofViewer: true })) : places;
   }
 
   @FieldResolver(() => OrganisationType)

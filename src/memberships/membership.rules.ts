@@ -1,6 +1,7 @@
-import { and, or } from 'graphql-shield';
+import { allow, and, or } from 'graphql-shield';
 import type { RuleMap } from '../core/authz/apply-rules';
-import { holdsOnParent } from '../core/authz/common-rules';
+import { holdsOnArgument, holdsOnParent, isAuthenticated, withAccess } from '../core/authz/common-rules';
+import type { MembershipView } from './membership.type';
 import { objectRule } from '../core/authz/rule-engine';
 import type { RequestContext } from '../core/context/request-context';
 import { unauthenticated } from '../core/errors';
@@ -10,9 +11,30 @@ export const isOwnMembership = objectRule('isOwnMembership', (membership: { user
   ctx.principal ? membership.userId === ctx.userId : unauthenticated(),
 );
 
+/** Reached through the member list of a team the caller manages (team-scoped members:read). */
+const seenThroughManagedTeam = objectRule('membershipSeenThroughManagedTeam', (membership: MembershipView, ctx: RequestContext) =>
+  membership.viaTeamId ? withAccess(ctx, membership.organisationId, (snapshot) => snapshot.hasInTeam(membership.viaTeamId as string, 'members:read')) : false,
+);
+
+const readsMembership = or(isOwnMembership, holdsOnParent('members:read'), seenThroughManagedTeam);
+
 export const membershipRules: RuleMap = {
+  Query: {},
+  Mutation: {
+    // The lifecycle service checks members:manage in the membership's organisation (NOT_FOUND elsewhere).
+    approveMember: isAuthenticated,
+    deactivateMember: isAuthenticated,
+    reactivateMember: isAuthenticated,
+    removeMember: isAuthenticated,
+    assignRoles: holdsOnArgument('members:assign-roles'),
+  },
   Membership: {
-    '*': or(isOwnMembership, holdsOnParent('members:read')),
+    '*': readsMembership,
     effectivePermissions: or(isOwnMembership, and(holdsOnParent('members:read'), holdsOnParent('roles:read'))),
   },
+  Organisation: {
+    members: holdsOnParent('members:read', 'id'),
+  },
+  MembershipConnection: { '*': allow },
+  MembershipEdge: { '*': allow },
 };

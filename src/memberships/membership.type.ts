@@ -13,3 +13,6 @@ export class MembershipType {
   @Field(() => Date) joinedAt!: Date;
   @Field(() => Date, { nullable: true }) deactivatedAt!: Date | null;
 }
+
+/** A membership as reached by this request: through a team's member list, team-scoped permissions apply. */
+export type MembershipView = MembershipType & { viaTeamId?: string };

@@ -1,6 +1,6 @@
 import { and, or } from 'graphql-shield';
 import type { RuleMap } from '../core/authz/apply-rules';
-import { holdsOnParent, isAuthenticated, isPlatformAdmin, withAccess } from '../core/authz/common-rules';
+import { holdsOnArgument, holdsOnParent, isAuthenticated, isPlatformAdmin, withAccess } from '../core/authz/common-rules';
 import { objectRule } from '../core/authz/rule-engine';
 import type { RequestContext } from '../core/context/request-context';
 
@@ -20,7 +20,7 @@ export const organisationRules: RuleMap = {
   Mutation: {
     createOrganisation: isPlatformAdmin,
     // The service re-checks org:update, and Owner for the boundary.
-    updateOrganisation: isAuthenticated,
+    updateOrganisation: holdsOnArgument('org:update', 'id'),
   },
   Organisation: {
     id: seesOrganisation,

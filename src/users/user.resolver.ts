@@ -4,7 +4,7 @@ import { isId } from '../core/ids';
 import type { MembershipEntity } from '../memberships/membership.entity';
 import { MembershipType } from '../memberships/membership.type';
 import type { UserEntity } from './user.entity';
-import { UserType, userView, type UserView } from './user.type';
+import { UserType, userView, type Scope, type UserView } from './user.type';
 
 @Resolver(() => UserType)
 export class UserResolver {
@@ -28,11 +28,11 @@ export class UserResolver {
 }
 
 /** The organisations where the caller may read members and `userId` is a member. */
-export async function visibleThrough(ctx: RequestContext, userId: string): Promise<string[]> {
+export async function visibleThrough(ctx: RequestContext, userId: string): Promise<Scope[]> {
   if (!ctx.principal) return [];
   const memberships = await ctx.loaders.membershipsByUserId.load(userId);
   const organisationIds = memberships.map((membership) => membership.organisationId);
   await ctx.preloadAccess(organisationIds);
   const allowed = await Promise.all(organisationIds.map(async (id) => (await ctx.access(id)).has('members:read')));
-  return organisationIds.filter((_id, index) => allowed[index]);
+  return organisationIds.filter((_id, index) => allowed[index]).map((organisationId) => ({ organisationId }));
 }

@@ -12,8 +12,9 @@ export const isSelf = objectRule('isSelf', (user: { id: string }, ctx: RequestCo
 function seenWith(permission: string) {
   return objectRule(`userSeenWith:${permission}`, async (user: UserView, ctx: RequestContext) => {
     if (!ctx.principal) return unauthenticated();
-    for (const organisationId of user.seenThrough ?? []) {
-      if (decidePermission(await ctx.access(organisationId), permission) === true) return true;
+    for (const { organisationId, teamId } of user.seenThrough ?? []) {
+      const snapshot = await ctx.access(organisationId);
+      if (teamId ? snapshot.hasInTeam(teamId, permission) : decidePermission(snapshot, permission) === true) return true;
     }
     return false;
   });

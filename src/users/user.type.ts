@@ -12,12 +12,18 @@ export class UserType {
   lastSignInAt!: Date | null;
 }
 
-/**
- * A user as seen by this request: the organisations through which the caller reached them decide which
- * fields the caller may read (a user is global, permissions are per organisation).
- */
-export type UserView = UserType & { seenThrough: readonly string[] };
+/** Where the caller reached a user: an organisation, or a team of it (team-scoped permissions apply). */
+export interface Scope {
+  organisationId: string;
+  teamId?: string;
+}
 
-export function userView<T extends UserType>(user: T, seenThrough: readonly string[]): T & { seenThrough: readonly string[] } {
+/**
+ * A user as seen by this request: the organisations (or teams) through which the caller reached them
+ * decide which fields the caller may read (a user is global, permissions are per organisation).
+ */
+export type UserView = UserType & { seenThrough: readonly Scope[] };
+
+export function userView<T extends UserType>(user: T, seenThrough: readonly Scope[]): T & { seenThrough: readonly Scope[] } {
   return Object.assign(Object.create(Object.getPrototypeOf(user)), user, { seenThrough });
 }

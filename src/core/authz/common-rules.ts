@@ -1,6 +1,7 @@
 import type { AccessSnapshot } from '../../access/access-snapshot';
 import type { RequestContext } from '../context/request-context';
-import { AppError, ErrorCode, unauthenticated } from '../errors';
+import { AppError, ErrorCode, notFound, unauthenticated } from '../errors';
+import { isId } from '../ids';
 import { fieldRule, objectRule } from './rule-engine';
 
 type Answer = boolean | Error;
@@ -50,11 +51,17 @@ export const isActiveMemberOfParent = objectRule('isActiveMemberOfParent', (pare
   withAccess(ctx, parent.organisationId, (snapshot) => (snapshot.active ? true : snapshot.mfaRequired ? new AppError(ErrorCode.MFA_REQUIRED) : false)),
 );
 
-/** A root field or mutation whose `organisationId` argument (or `input.organisationId`) names where `permission` is needed. */
+/**
+ * A root field or mutation whose `organisationId` argument (or `input.organisationId`) names where
+ * `permission` is needed. Where the caller has no access at all the organisation looks missing (NOT_FOUND).
+ */
 export function holdsOnArgument(permission: string, argument = 'organisationId') {
   return fieldRule(`holdsOnArgument:${permission}:${argument}`, (_parent: unknown, args: Record<string, any>, ctx: RequestContext) => {
     const organisationId = args[argument] ?? args.input?.[argument];
-    if (typeof organisationId !== 'string') return false;
-    return withAccess(ctx, organisationId, (snapshot) => decidePermission(snapshot, permission));
+    if (!isId(organisationId)) return notFound('Organisation');
+    return withAccess(ctx, organisationId, (snapshot) => {
+      const verdict = decidePermission(snapshot, permission);
+      return verdict === false && !snapshot.active ? notFound('Organisation') : verdict;
+    });
   });
 }

@@ -3,6 +3,7 @@ import { viewerRules } from '../../access/viewer.rules';
 import { membershipRules } from '../../memberships/membership.rules';
 import { organisationRules } from '../../organisations/organisation.rules';
 import { roleRules } from '../../roles/role.rules';
+import { teamRules } from '../../teams/team.rules';
 import { userRules } from '../../users/user.rules';
 import type { RuleMap } from './apply-rules';
 
@@ -41,4 +42,5 @@ export const ruleMap: RuleMap = merge(
   userRules,
   membershipRules,
   roleRules,
+  teamRules,
 );

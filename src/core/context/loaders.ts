@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { createMembershipLoaders } from '../../memberships/membership.loaders';
 import { createOrganisationLoaders } from '../../organisations/organisation.loaders';
 import { createRoleLoaders } from '../../roles/role.loaders';
+import { createTeamLoaders } from '../../teams/team.loaders';
 import { createUserLoaders } from '../../users/user.loaders';
 import type { PermissionCatalogue } from '../permissions/permission-catalogue';
 
@@ -12,6 +13,7 @@ export function createLoaders(dataSource: DataSource, _catalogue: PermissionCata
     ...createUserLoaders(dataSource),
     ...createMembershipLoaders(dataSource),
     ...createRoleLoaders(dataSource),
+    ...createTeamLoaders(dataSource),
   };
 }
 

@@ -1,4 +1,5 @@
 import { InitialModel1763800000000 } from '../../../migrations/1763800000000-InitialModel';
+import { MemberSearchIndexes1763800000001 } from '../../../migrations/1763800000001-MemberSearchIndexes';
 
 /** Every migration, oldest first. Listed explicitly so the same list serves ts and compiled js. */
-export const migrations = [InitialModel1763800000000];
+export const migrations = [InitialModel1763800000000, MemberSearchIndexes1763800000001];

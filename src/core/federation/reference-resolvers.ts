@@ -33,6 +33,11 @@ export const referenceResolvers = {
       return (await ctx.access(membership.organisationId)).has('members:read') ? membership : null;
     },
   },
+  Team: {
+    async __resolveReference(reference: Reference, ctx: RequestContext) {
+      return ctx.services.teamDirectory.findVisible(ctx, reference.id);
+    },
+  },
   Role: {
     async __resolveReference(reference: Reference, ctx: RequestContext) {
       if (!ctx.principal || !isId(reference.id)) return null;

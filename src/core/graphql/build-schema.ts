@@ -4,7 +4,10 @@ import type { GraphQLSchema } from 'graphql';
 import gql from 'graphql-tag';
 import { buildSchema, createResolversMap } from 'type-graphql';
 import { ViewerResolver } from '../../access/viewer.resolver';
+import { MembershipMutationsResolver } from '../../memberships/membership-mutations.resolver';
 import { MembershipResolver } from '../../memberships/membership.resolver';
+import { OrganisationMembersResolver } from '../../memberships/organisation-members.resolver';
+import { OrganisationTeamsResolver, TeamMembershipResolver, TeamResolver } from '../../teams/team.resolver';
 import { OrganisationResolver } from '../../organisations/organisation.resolver';
 import { OrganisationRolesResolver, RoleResolver } from '../../roles/role.resolver';
 import { UserResolver } from '../../users/user.resolver';
@@ -12,7 +15,19 @@ import { applyRules } from '../authz/apply-rules';
 import { ruleMap } from '../authz/rule-map';
 import { referenceResolvers } from '../federation/reference-resolvers';
 
-export const resolverClasses = [ViewerResolver, OrganisationResolver, OrganisationRolesResolver, RoleResolver, MembershipResolver, UserResolver] as const;
+export const resolverClasses = [
+  ViewerResolver,
+  OrganisationResolver,
+  OrganisationRolesResolver,
+  OrganisationMembersResolver,
+  OrganisationTeamsResolver,
+  RoleResolver,
+  MembershipResolver,
+  MembershipMutationsResolver,
+  UserResolver,
+  TeamResolver,
+  TeamMembershipResolver,
+] as const;
 
 const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])`;
 

@@ -1,0 +1,102 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { AuditService } from '../audit/audit.service';
+import type { RequestContext } from '../core/context/request-context';
+import { conflict, forbidden, notFound } from '../core/errors';
+import { isId } from '../core/ids';
+import { assertOwnerRemains, holdsOwner, lockOrganisation } from './last-owner-guard';
+import { MembershipStatus } from './membership-status';
+import { MembershipEntity } from './membership.entity';
+
+type Transition = 'approve' | 'deactivate' | 'reactivate';
+
+const TRANSITIONS: Record<Transition, { from: MembershipStatus[]; to: MembershipStatus; action: string }> = {
+  approve: { from: [MembershipStatus.PENDING_APPROVAL], to: MembershipStatus.ACTIVE, action: 'member.approved' },
+  deactivate: { from: [MembershipStatus.ACTIVE, MembershipStatus.PENDING_APPROVAL], to: MembershipStatus.DEACTIVATED, action: 'member.deactivated' },
+  reactivate: { from: [MembershipStatus.DEACTIVATED], to: MembershipStatus.ACTIVE, action: 'member.reactivated' },
+};
+
+const REFUSALS: Partial<Record<Transition, Partial<Record<MembershipStatus, string>>>> = {
+  approve: { [MembershipStatus.DEACTIVATED]: 'A deactivated member is reactivated, not approved' },
+  reactivate: { [MembershipStatus.PENDING_APPROVAL]: 'A pending member is approved, not reactivated' },
+};
+
+/** Approve, deactivate, reactivate and remove members (members:manage), keeping an active Owner. */
+export class MembershipLifecycleService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+  ) {}
+
+  approve(ctx: RequestContext, membershipId: string) {
+    return this.transition(ctx, membershipId, 'approve');
+  }
+
+  deactivate(ctx: RequestContext, membershipId: string) {
+    return this.transition(ctx, membershipId, 'deactivate');
+  }
+
+  reactivate(ctx: RequestContext, membershipId: string) {
+    return this.transition(ctx, membershipId, 'reactivate');
+  }
+
+  /** Removes the membership and its team places; the User stays. */
+  async remove(ctx: RequestContext, membershipId: string): Promise<boolean> {
+    const target = await this.findManageable(ctx, membershipId);
+    await this.dataSource.transaction(async (manager) => {
+      await lockOrganisation(manager, target.organisationId);
+      const current = await this.reload(manager, target);
+      await this.assertMayActOnOwner(ctx, manager, current);
+      await manager.delete(MembershipEntity, { id: current.id, organisationId: current.organisationId });
+      await assertOwnerRemains(manager, current.organisationId);
+      await this.audit.record(manager, ctx, { organisationId: current.organisationId, action: 'member.removed', targetType: 'Membership', targetId: current.id, details: { userId: current.userId } });
+    });
+    ctx.invalidateAccess();
+    ctx.loaders.membershipById.clear(membershipId);
+    return true;
+  }
+
+  private async transition(ctx: RequestContext, membershipId: string, kind: Transition): Promise<MembershipEntity> {
+    const target = await this.findManageable(ctx, membershipId);
+    const rule = TRANSITIONS[kind];
+    const saved = await this.dataSource.transaction(async (manager) => {
+      await lockOrganisation(manager, target.organisationId);
+      const current = await this.reload(manager, target);
+      if (current.status === rule.to) return current; // idempotent: asking again changes nothing
+      if (!rule.from.includes(current.status)) {
+        throw conflict(REFUSALS[kind]?.[current.status] ?? `Cannot ${kind} a member who is ${current.status}`);
+      }
+      if (kind === 'deactivate') await this.assertMayActOnOwner(ctx, manager, current);
+      const before = current.status;
+      current.status = rule.to;
+      current.deactivatedAt = rule.to === MembershipStatus.DEACTIVATED ? new Date() : null;
+      const updated = await manager.save(current);
+      if (kind === 'deactivate') await assertOwnerRemains(manager, current.organisationId);
+      await this.audit.record(manager, ctx, { organisationId: current.organisationId, action: rule.action, targetType: 'Membership', targetId: current.id, details: { userId: current.userId, from: before, to: rule.to } });
+      return updated;
+    });
+    ctx.invalidateAccess();
+    ctx.loaders.membershipById.clear(membershipId).prime(membershipId, saved);
+    return saved;
+  }
+
+  private async findManageable(ctx: RequestContext, membershipId: string): Promise<MembershipEntity> {
+    ctx.requirePrincipal();
+    const membership = isId(membershipId) ? await ctx.loaders.membershipById.load(membershipId) : null;
+    if (!membership) throw notFound('Membership');
+    await ctx.requirePermission(membership.organisationId, 'members:manage', 'Membership');
+    return membership;
+  }
+
+  private async reload(manager: EntityManager, target: MembershipEntity): Promise<MembershipEntity> {
+    const current = await manager.findOneBy(MembershipEntity, { id: target.id, organisationId: target.organisationId });
+    if (!current) throw notFound('Membership');
+    return current;
+  }
+
+  /** Only an Owner may take an Owner's access away (no escalation through removal). */
+  private async assertMayActOnOwner(ctx: RequestContext, manager: EntityManager, target: MembershipEntity): Promise<void> {
+    if (!(await holdsOwner(manager, target.id))) return;
+    const snapshot = await ctx.access(target.organisationId);
+    if (!snapshot.owner) throw forbidden('Only an Owner may deactivate or remove an Owner');
+  }
+}

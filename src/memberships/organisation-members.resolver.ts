@@ -1,0 +1,25 @@
+import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import type { RequestContext } from '../core/context/request-context';
+import { connectionTypes, type Connection } from '../core/graphql/connection';
+import type { OrganisationEntity } from '../organisations/organisation.entity';
+import { OrganisationType } from '../organisations/organisation.type';
+import type { MembershipEntity } from './membership.entity';
+import { MemberFilter, MemberOrder } from './membership.inputs';
+import { MembershipType } from './membership.type';
+
+export const { ConnectionType: MembershipConnection } = connectionTypes(MembershipType, 'Membership');
+
+@Resolver(() => OrganisationType)
+export class OrganisationMembersResolver {
+  @FieldResolver(() => MembershipConnection, { description: 'members:read. Default order: joined date' })
+  members(
+    @Ctx() ctx: RequestContext,
+    @Root() organisation: OrganisationEntity,
+    @Arg('first', () => Int, { nullable: true }) first?: number,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+    @Arg('filter', () => MemberFilter, { nullable: true }) filter?: MemberFilter,
+    @Arg('orderBy', () => MemberOrder, { nullable: true }) orderBy?: MemberOrder,
+  ): Promise<Connection<MembershipEntity>> {
+    return ctx.services.memberDirectory.list(ctx, organisation.id, { first, after, filter, orderBy });
+  }
+}

@@ -1,0 +1,83 @@
+import { In, type DataSource } from 'typeorm';
+import { assertCanGrant } from '../access/escalation-guard';
+import type { AuditService } from '../audit/audit.service';
+import type { RequestContext } from '../core/context/request-context';
+import { badInput, forbidden, notFound } from '../core/errors';
+import { isId } from '../core/ids';
+import type { PermissionCatalogue } from '../core/permissions/permission-catalogue';
+import type { OrganisationEntity } from '../organisations/organisation.entity';
+import { RoleEntity } from '../roles/role.entity';
+import { assertOwnerRemains, lockOrganisation } from './last-owner-guard';
+import { RoleAssignmentMode, type AssignRolesInput } from './membership.inputs';
+import { MembershipRoleEntity } from './membership-role.entity';
+import { MembershipEntity } from './membership.entity';
+
+/** Bulk role assignment: ADD, REMOVE or REPLACE over many memberships in one transaction. */
+export class RoleAssignmentService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly catalogue: PermissionCatalogue,
+  ) {}
+
+  async assign(ctx: RequestContext, input: AssignRolesInput): Promise<MembershipEntity[]> {
+    if (!isId(input.organisationId)) throw notFound('Organisation');
+    const snapshot = await ctx.requirePermission(input.organisationId, 'members:assign-roles', 'Organisation');
+    const organisation = (await ctx.loaders.organisationById.load(input.organisationId)) as OrganisationEntity;
+    const membershipIds = [...new Set(input.membershipIds)];
+    const roleIds = [...new Set(input.roleIds)];
+    if (input.mode !== RoleAssignmentMode.REPLACE && roleIds.length === 0) throw badInput('roleIds must not be empty', { field: 'roleIds' });
+    const memberships = await this.dataSource.getRepository(MembershipEntity).findBy({ id: In(membershipIds.filter(isId)), organisationId: organisation.id });
+    const unknownMembers = membershipIds.filter((id) => !memberships.some((membership) => membership.id === id));
+    if (unknownMembers.length > 0) throw badInput(`Unknown memberships: ${unknownMembers.join(', ')}`, { field: 'membershipIds', unknown: unknownMembers });
+    const roles = await this.dataSource.getRepository(RoleEntity).findBy({ id: In(roleIds.filter(isId)), organisationId: organisation.id });
+    const unknownRoles = roleIds.filter((id) => !roles.some((role) => role.id === id));
+    if (unknownRoles.length > 0) throw badInput(`Unknown roles: ${unknownRoles.join(', ')}`, { field: 'roleIds', unknown: unknownRoles });
+    if (input.mode !== RoleAssignmentMode.REMOVE) assertCanGrant(snapshot, roles, this.catalogue, organisation.permissionBoundary);
+
+    await this.dataSource.transaction(async (manager) => {
+      await lockOrganisation(manager, organisation.id);
+      const current: MembershipRoleEntity[] = await manager.findBy(MembershipRoleEntity, { membershipId: In(membershipIds), organisationId: organisation.id });
+      const toRemove = this.removals(input.mode, current, roleIds);
+      await this.assertMayRemove(ctx, toRemove, organisation.id);
+      if (toRemove.length > 0) {
+        await manager.query(
+          `DELETE FROM membership_roles WHERE organisation_id = $1
+           AND (membership_id, role_id) IN (SELECT * FROM unnest($2::uuid[], $3::uuid[]))`,
+          [organisation.id, toRemove.map((link) => link.membershipId), toRemove.map((link) => link.roleId)],
+        );
+      }
+      if (input.mode !== RoleAssignmentMode.REMOVE && roleIds.length > 0) {
+        const additions = membershipIds.flatMap((membershipId) => roleIds.map((roleId) => ({ membershipId, roleId, organisationId: organisation.id })));
+        await manager.createQueryBuilder().insert().into(MembershipRoleEntity).values(additions).orIgnore().execute();
+      }
+      await assertOwnerRemains(manager, organisation.id);
+      await this.audit.record(manager, ctx, {
+        organisationId: organisation.id,
+        action: 'member.roles-assigned',
+        targetType: 'Membership',
+        targetId: null,
+        details: { mode: input.mode, membershipIds, roleIds, removed: toRemove.map(({ membershipId, roleId }) => ({ membershipId, roleId })) },
+      });
+    });
+    ctx.invalidateAccess();
+    for (const id of membershipIds) ctx.loaders.rolesByMembershipId.clear(id);
+    return membershipIds.map((id) => memberships.find((membership) => membership.id === id) as MembershipEntity);
+  }
+
+  private removals(mode: RoleAssignmentMode, current: MembershipRoleEntity[], roleIds: string[]): MembershipRoleEntity[] {
+    if (mode === RoleAssignmentMode.ADD) return [];
+    if (mode === RoleAssignmentMode.REMOVE) return current.filter((link) => roleIds.includes(link.roleId));
+    return current.filter((link) => !roleIds.includes(link.roleId));
+  }
+
+  /** Taking Owner away from someone is for Owners only. */
+  private async assertMayRemove(ctx: RequestContext, removals: MembershipRoleEntity[], organisationId: string): Promise<void> {
+    if (removals.length === 0) return;
+    const roles = await ctx.loaders.rolesByOrganisationId.load(organisationId);
+    const owner = roles.find((role) => role.builtInKey === 'owner');
+    if (owner && removals.some((link) => link.roleId === owner.id) && !(await ctx.access(organisationId)).owner) {
+      throw forbidden('Only an Owner may take the Owner role away');
+    }
+  }
+}

@@ -1,0 +1,120 @@
+import { IsNull, type DataSource } from 'typeorm';
+import { assertHoldsAll } from '../access/escalation-guard';
+import type { AuditService } from '../audit/audit.service';
+import type { RequestContext } from '../core/context/request-context';
+import { uniqueViolation } from '../core/database/postgres-errors';
+import { badInput, conflict, forbidden, notFound } from '../core/errors';
+import { isId } from '../core/ids';
+import type { PermissionCatalogue } from '../core/permissions/permission-catalogue';
+import { OrganisationEntity } from '../organisations/organisation.entity';
+import type { CreateRoleInput, UpdateRoleInput } from './role.inputs';
+import { RoleEntity } from './role.entity';
+
+/** Custom roles: created, edited and deleted within the catalogue, the boundary and the caller's own permissions. */
+export class RoleService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly catalogue: PermissionCatalogue,
+  ) {}
+
+  async create(ctx: RequestContext, input: CreateRoleInput): Promise<RoleEntity> {
+    if (!isId(input.organisationId)) throw notFound('Organisation');
+    const snapshot = await ctx.requirePermission(input.organisationId, 'roles:manage', 'Organisation');
+    const organisation = await ctx.loaders.organisationById.load(input.organisationId);
+    if (!organisation) throw notFound('Organisation');
+    const permissions = this.validPermissions(input.permissions, organisation);
+    assertHoldsAll(snapshot, permissions, this.catalogue, organisation.permissionBoundary, 'these permissions');
+    return this.writing(input.name, () =>
+      this.dataSource.transaction(async (manager) => {
+        const role = await manager.save(
+          manager.create(RoleEntity, { organisationId: organisation.id, name: input.name.trim(), description: input.description?.trim() ?? '', builtInKey: null, permissions }),
+        );
+        await this.audit.record(manager, ctx, { organisationId: organisation.id, action: 'role.created', targetType: 'Role', targetId: role.id, details: { name: role.name, permissions } });
+        return role;
+      }),
+    );
+  }
+
+  async update(ctx: RequestContext, id: string, input: UpdateRoleInput): Promise<RoleEntity> {
+    const role = await this.findManageable(ctx, id);
+    const snapshot = await ctx.access(role.organisationId);
+    const organisation = (await ctx.loaders.organisationById.load(role.organisationId)) as OrganisationEntity;
+    const changes: Partial<RoleEntity> = {};
+    if (input.name !== undefined && input.name !== null) changes.name = input.name.trim();
+    if (input.description !== undefined && input.description !== null) changes.description = input.description.trim();
+    if (input.permissions !== undefined && input.permissions !== null) {
+      changes.permissions = this.validPermissions(input.permissions, organisation);
+      // Only what is added can escalate; keeping or removing what the role had is not a grant.
+      const added = changes.permissions.filter((key) => !role.permissions.includes(key));
+      assertHoldsAll(snapshot, added, this.catalogue, organisation.permissionBoundary, 'these permissions');
+    }
+    return this.writing(changes.name ?? role.name, () =>
+      this.dataSource.transaction(async (manager) => {
+        const locked = await manager.findOne(RoleEntity, { where: { id: role.id }, lock: { mode: 'pessimistic_write' } });
+        if (!locked) throw notFound('Role');
+        const before = { name: locked.name, description: locked.description, permissions: locked.permissions };
+        Object.assign(locked, changes);
+        const saved = await manager.save(locked);
+        await this.audit.record(manager, ctx, { organisationId: role.organisationId, action: 'role.updated', targetType: 'Role', targetId: role.id, details: { before, after: changes } });
+        ctx.invalidateAccess();
+        return saved;
+      }),
+    );
+  }
+
+  /** Deletes a custom role; memberships, teams and invitations lose it in the same transaction. */
+  async delete(ctx: RequestContext, id: string): Promise<boolean> {
+    const role = await this.findManageable(ctx, id);
+    await this.dataSource.transaction(async (manager) => {
+      const [{ members, teams }] = await manager.query(
+        `SELECT (SELECT count(*) FROM membership_roles WHERE role_id = $1)::int AS members,
+                (SELECT count(*) FROM team_roles WHERE role_id = $1)::int AS teams`,
+        [role.id],
+      );
+      const deleted = await manager.delete(RoleEntity, { id: role.id, organisationId: role.organisationId, builtInKey: IsNull() });
+      if (!deleted.affected) throw notFound('Role');
+      await this.audit.record(manager, ctx, {
+        organisationId: role.organisationId,
+        action: 'role.deleted',
+        targetType: 'Role',
+        targetId: role.id,
+        details: { name: role.name, permissions: role.permissions, removedFromMembers: members, removedFromTeams: teams },
+      });
+    });
+    ctx.invalidateAccess();
+    return true;
+  }
+
+  /** A custom role the caller may manage; another organisation's role looks like none at all. */
+  private async findManageable(ctx: RequestContext, id: string): Promise<RoleEntity> {
+    ctx.requirePrincipal();
+    const role = isId(id) ? await ctx.loaders.roleById.load(id) : null;
+    if (!role) throw notFound('Role');
+    await ctx.requirePermission(role.organisationId, 'roles:manage', 'Role');
+    if (role.builtInKey) throw forbidden('Built-in roles cannot be changed or deleted');
+    return role;
+  }
+
+  private validPermissions(permissions: string[], organisation: OrganisationEntity): string[] {
+    const unique = [...new Set(permissions.map((key) => key.trim()))].sort();
+    const unknown = unique.filter((key) => !this.catalogue.has(key));
+    if (unknown.length > 0) throw badInput(`Unknown permissions: ${unknown.join(', ')}`, { field: 'permissions', unknown });
+    const boundary = organisation.permissionBoundary;
+    // What a listed key implies beyond the boundary is cut when evaluated; the listed keys themselves must lie inside.
+    const outsideListed = boundary === null ? [] : unique.filter((key) => !boundary.includes(key));
+    if (outsideListed.length > 0) {
+      throw badInput(`Outside the organisation's permission boundary: ${outsideListed.join(', ')}`, { field: 'permissions', outside: outsideListed });
+    }
+    return unique;
+  }
+
+  private async writing<T>(name: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (uniqueViolation(error) === 'roles_organisation_name_key') throw conflict(`A role named "${name.trim()}" already exists`);
+      throw error;
+    }
+  }
+}

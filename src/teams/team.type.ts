@@ -1,0 +1,33 @@
+import { Directive, Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { connectionTypes } from '../core/graphql/connection';
+import { TeamMemberRole } from './team-member-role';
+
+registerEnumType(TeamMemberRole, { name: 'TeamMemberRole', description: "A member's place in a team" });
+
+@ObjectType('Team', { description: 'A group inside one organisation; may grant roles to all its members' })
+@Directive('@key(fields: "id")')
+export class TeamType {
+  @Field(() => ID) id!: string;
+  organisationId!: string;
+  @Field(() => String) name!: string;
+  @Field(() => String) description!: string;
+  @Field(() => Date) createdAt!: Date;
+}
+
+@ObjectType('TeamMembership', { description: "A member's place in a team" })
+export class TeamMembershipType {
+  organisationId!: string;
+  teamId!: string;
+  membershipId!: string;
+  @Field(() => TeamMemberRole) role!: TeamMemberRole;
+  @Field(() => Date) addedAt!: Date;
+}
+
+export const { ConnectionType: TeamConnection } = connectionTypes(TeamType, 'Team');
+export const { ConnectionType: TeamMemberConnection } = connectionTypes(TeamMembershipType, 'TeamMember');
+
+/** A team place reached through the caller's own membership: visible to them. */
+export type TeamPlaceView = TeamMembershipType & { ofViewer?: boolean };
+
+/** A team reached through the caller's own team place. */
+export type TeamView = TeamType & { ofViewer?: boolean };
