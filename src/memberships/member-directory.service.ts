@@ -18,11 +18,7 @@ const SORT_KEYS: Record<MemberOrderField, { sql: string; kind: 'text' | 'time' }
   LAST_SIGN_IN_AT: { sql: "coalesce(u.last_sign_in_at, '-infinity'::timestamptz)", kind: 'time' },
 };
 
-/** node-postgres reads '-infinity' timestamps as -Infinity. */
-function cursorValue(sortKey: Date | string | number): string {
-  if (sortKey instanceof Date) return sortKey.toISOString();
-  return typeof sortKey === 'number' ? '-infinity' : sortKey;
-}
+const POSTGRES_TIMESTAMP = /^(-infinity|\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)?)$/;
 
 /** The members list of an organisation: filtered, ordered, keyset-paginated, in one statement. */
 export class MemberDirectoryService {
@@ -46,7 +42,8 @@ export class MemberDirectoryService {
     parameters.push(limit + 1);
     // count(*) OVER () counts the filtered rows before the cursor cut only when there is no cursor.
     const rows: Record<string, any>[] = await this.dataSource.query(
-      `SELECT ${MEMBERSHIP_COLUMNS}, ${USER_COLUMNS_PREFIXED}, ${key.sql} AS sort_key,
+      // Sort keys travel as PostgreSQL text: timestamps keep their microseconds (a JS Date would not).
+      `SELECT ${MEMBERSHIP_COLUMNS}, ${USER_COLUMNS_PREFIXED}, (${key.sql})::text AS sort_key,
               ${filterCount === where.length ? 'count(*) OVER ()' : 'NULL'}::int AS total_count
        FROM memberships m JOIN users u ON u.id = m.user_id
        WHERE ${where.join(' AND ')}
@@ -58,9 +55,9 @@ export class MemberDirectoryService {
     const nodes = rows.map((row) => {
       const user = userFromPrefixedRow(row);
       ctx.loaders.userById.prime(user.id, user);
-      return Object.assign(membershipFromRow(row), { sortKey: row.sort_key as Date | string | number });
+      return Object.assign(membershipFromRow(row), { sortKey: row.sort_key as string });
     });
-    return toConnection(nodes, limit, totalCount, (node) => encodeCursor([scope, cursorValue(node.sortKey), node.id]));
+    return toConnection(nodes, limit, totalCount, (node) => encodeCursor([scope, node.sortKey, node.id]));
   }
 
   private filterClauses(filter: MemberFilter, parameters: unknown[]): string[] {
@@ -91,7 +88,7 @@ export class MemberDirectoryService {
   private afterClause(after: string, scope: string, key: { sql: string; kind: 'text' | 'time' }, direction: OrderDirection, parameters: unknown[]): string {
     const [cursorScope, value, id] = decodeCursor(after, 3);
     if (cursorScope !== scope) throw badInput('This cursor belongs to another list', { argument: 'after' });
-    const validValue = typeof value === 'string' && (key.kind === 'text' || value === '-infinity' || !Number.isNaN(Date.parse(value)));
+    const validValue = typeof value === 'string' && (key.kind === 'text' || POSTGRES_TIMESTAMP.test(value));
     if (!validValue || !isId(id)) throw badInput('Malformed cursor', { argument: 'after' });
     parameters.push(value, id);
     const cast = key.kind === 'time' ? '::timestamptz' : '';
