@@ -96,12 +96,12 @@ describe('roles', () => {
     expect(errorCodes(await service.graphql(UPDATE, { id: own.data.createRole.id, input: { permissions: ['members:read', 'org:update'] } }, manager.token))).toEqual(['FORBIDDEN']);
 
     const bounded = await createOrganisation(service, admin);
-    const boundary = await service.graphql(UPDATE_ORGANISATION, { id: bounded.id, input: { permissionBoundary: ['org:read', 'members:read', 'roles:read', 'roles:manage'] } }, bounded.owner.token);
+    const boundary = await service.graphql(UPDATE_ORGANISATION, { id: bounded.id, input: { permissionBoundary: ['org:update', 'members:read', 'roles:manage'] } }, bounded.owner.token);
     expect(boundary.errors).toBeUndefined();
     const outside = await service.graphql(CREATE, { input: { organisationId: bounded.id, name: 'Auditor', permissions: ['audit:read'] } }, bounded.owner.token);
     expect(errorCodes(outside)).toEqual(['BAD_USER_INPUT']);
     const overview = await service.graphql(contractOperation('OrganisationOverview'), { id: bounded.id }, bounded.owner.token);
-    expect(overview.data.organisation.viewerPermissions).toEqual(['members:read', 'org:read', 'roles:manage', 'roles:read']);
+    expect(overview.data.organisation.viewerPermissions).toEqual(['members:read', 'org:read', 'org:update', 'roles:manage', 'roles:read']);
   });
 
   it('refuses role mutations from Viewers and from other organisations', async () => {

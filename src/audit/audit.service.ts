@@ -26,4 +26,22 @@ export class AuditService {
     });
     await manager.save(event); // save, not insert: typeorm's insert types reject a jsonb record
   }
+
+  /** Many events in one statement (bulk operations: one event per changed object, not one statement each). */
+  async recordMany(manager: EntityManager, ctx: RequestContext | null, records: readonly AuditRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const events = records.map((record) =>
+      manager.create(AuditEventEntity, {
+        organisationId: record.organisationId,
+        actorUserId: record.actorUserId !== undefined ? record.actorUserId : (ctx?.userId ?? null),
+        action: record.action,
+        targetType: record.targetType,
+        targetId: record.targetId,
+        details: record.details ?? {},
+        requestId: ctx?.requestId ?? null,
+      }),
+    );
+    // 7 bind parameters per event; PostgreSQL takes at most 65,535 in one statement.
+    await manager.save(AuditEventEntity, events, { chunk: 9000 });
+  }
 }

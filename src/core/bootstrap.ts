@@ -8,6 +8,7 @@ import { createAppServices, type AppServices } from './context/app-services';
 import { createDataSource } from './database/data-source';
 import { startEmbeddedPostgres } from './database/embedded-postgres';
 import { buildAppSchema } from './graphql/build-schema';
+import { createOutboxWorker } from '../invitations/outbox/create-outbox-worker';
 import { createApp } from './http/create-app';
 import { logger } from './logger';
 import { loadPermissionCatalogue } from './permissions/permission-catalogue';
@@ -61,6 +62,7 @@ export async function startService(config: AppConfig, options: { dataSource?: Da
       if (applied.length > 0) logger.info({ migrations: applied.map((migration) => migration.name) }, 'migrations applied');
     }
   } catch (error) {
+    if (ownsDataSource && dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
     await database.stop();
     throw error;
   }
@@ -68,14 +70,32 @@ export async function startService(config: AppConfig, options: { dataSource?: Da
   const authenticator = new Authenticator(await createTokenVerifier(config), services.provisioning, config);
   const schema = await buildAppSchema();
   const app = await createApp(services, schema, authenticator);
-  await new Promise<void>((resolve) => app.httpServer.listen(config.PORT, resolve));
+  try {
+    // A taken port is an 'error' event, not a callback: without this the start would hang or crash unexplained.
+    await new Promise<void>((resolve, reject) => {
+      app.httpServer.once('error', reject);
+      app.httpServer.listen(config.PORT, () => {
+        app.httpServer.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await app.stop().catch(() => undefined);
+    if (ownsDataSource && dataSource.isInitialized) await dataSource.destroy();
+    await database.stop();
+    throw new Error(`cannot listen on port ${config.PORT}: ${(error as Error).message}`);
+  }
   const port = (app.httpServer.address() as AddressInfo).port;
   logger.info({ port }, `listening on http://localhost:${port}/graphql`);
+  // Delivers the email outbox (invitations) every OUTBOX_POLL_INTERVAL_MS; 0 leaves it off.
+  const outboxWorker = createOutboxWorker(config, dataSource);
+  outboxWorker.start();
   return {
     url: `http://127.0.0.1:${port}/graphql`,
     port,
     services,
     async stop() {
+      await outboxWorker.stop();
       await app.stop();
       if (ownsDataSource && dataSource.isInitialized) await dataSource.destroy();
       await database.stop();

@@ -24,7 +24,12 @@ const algorithmList = makeValidator<string[]>((input) => {
 
 const databaseUrl = makeValidator<string>((input) => {
   if (!/^postgres(ql)?:\/\//.test(input)) throw new Error('must be a postgres:// or postgresql:// URL');
-  new URL(input);
+  try {
+    new URL(input);
+  } catch {
+    // Our own Error: envalid reports only `instanceof Error`, and URL's TypeError may come from another realm (Jest's VM).
+    throw new Error('is not a valid URL');
+  }
   return input;
 });
 
@@ -37,6 +42,11 @@ const positiveInteger = makeValidator<number>((input) => {
   const value = Number(input);
   if (!Number.isInteger(value) || value < 0) throw new Error('must be a whole number ≥ 0');
   return value;
+});
+
+const smtpUrl = makeValidator<string>((input) => {
+  if (!/^smtps?:\/\//.test(input)) throw new Error('must be an smtp:// or smtps:// URL');
+  return input;
 });
 
 // 0 asks the system for a free port (tests); envalid's port() refuses it.
@@ -68,6 +78,11 @@ const specs = {
   MAX_PAGE_SIZE: num({ default: 100 }),
   MAX_QUERY_DEPTH: positiveInteger({ default: 12 }),
   MAX_BODY_BYTES: positiveInteger({ default: 1_000_000 }),
+  INVITATION_ACCEPT_URL_BASE: url({ default: 'http://localhost:3000/invitations/accept', desc: 'invitation emails link here, with ?token=…' }),
+  SMTP_URL: smtpUrl({ default: undefined, desc: 'smtp:// or smtps:// URL; unset: invitation emails are logged, not sent' }),
+  MAIL_FROM: str({ default: 'no-reply@localhost' }),
+  OUTBOX_POLL_INTERVAL_MS: positiveInteger({ default: 5000, desc: 'how often the email outbox is polled; 0 turns the outbox worker off' }),
+  OUTBOX_MAX_ATTEMPTS: positiveInteger({ default: 8, desc: 'deliveries tried before an outbox email is marked FAILED' }),
   LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
 };
 

@@ -14,7 +14,10 @@ import { UserEntity } from '../users/user.entity';
 import { OrganisationEntity } from './organisation.entity';
 import { DOMAIN_PATTERN, type CreateOrganisationInput, type UpdateOrganisationInput } from './organisation.inputs';
 
-const cursorOf = (organisation: OrganisationEntity) => encodeCursor([organisation.createdAt.toISOString(), organisation.id]);
+// created_at to the microsecond, as PostgreSQL stores it: a JavaScript Date keeps only milliseconds, and a
+// cursor rounded down would repeat the row it names (and every row of the same millisecond) on the next page.
+const PRECISE_CREATED_AT = `to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const CURSOR_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
 
 /** Organisations: listing, creation with built-in roles and first Owner, settings and boundary. */
 export class OrganisationService {
@@ -36,11 +39,21 @@ export class OrganisationService {
     const totalCount = await query.clone().getCount();
     if (after) {
       const [createdAt, id] = decodeCursor(after, 2);
-      if (typeof createdAt !== 'string' || Number.isNaN(Date.parse(createdAt)) || !isId(id)) throw badInput('Malformed cursor', { argument: 'after' });
-      query.andWhere('(o.created_at, o.id) > (:createdAt, :id)', { createdAt, id });
+      if (typeof createdAt !== 'string' || !CURSOR_TIMESTAMP.test(createdAt) || Number.isNaN(Date.parse(createdAt)) || !isId(id)) {
+        throw badInput('Malformed cursor', { argument: 'after' });
+      }
+      query.andWhere('(o.created_at, o.id) > (CAST(:createdAt AS timestamptz), CAST(:id AS uuid))', { createdAt, id });
     }
-    const rows = await query.orderBy('o.created_at', 'ASC').addOrderBy('o.id', 'ASC').take(limit + 1).getMany();
-    return toConnection(rows, limit, totalCount, cursorOf);
+    // limit, not take: the membership join is one row per organisation, so no distinct-ids pre-query is needed.
+    const { entities, raw } = await query
+      .addSelect(PRECISE_CREATED_AT, 'cursor_created_at')
+      .orderBy('o.created_at', 'ASC')
+      .addOrderBy('o.id', 'ASC')
+      .limit(limit + 1)
+      .getRawAndEntities<{ o_id: string; cursor_created_at: string }>();
+    const preciseCreatedAt = new Map(raw.map((row) => [row.o_id, row.cursor_created_at]));
+    const cursorOf = (organisation: OrganisationEntity) => encodeCursor([preciseCreatedAt.get(organisation.id) ?? organisation.createdAt.toISOString(), organisation.id]);
+    return toConnection(entities, limit, totalCount, cursorOf);
   }
 
   /** The organisation if the caller may see it at all (a member of any status, or a platform admin), else null. */
@@ -128,7 +141,13 @@ export class OrganisationService {
     if (boundary === null) return null;
     const unknown = boundary.filter((key) => !this.catalogue.has(key));
     if (unknown.length > 0) throw badInput(`Unknown permissions: ${unknown.join(', ')}`, { field: 'permissionBoundary', unknown });
-    return [...new Set(boundary)].sort();
+    // Allowing a permission allows what it implies: the stored boundary is closed under implication.
+    const closed = this.catalogue.close(boundary);
+    // The boundary bounds Owners too: without org:update nobody could ever change it back.
+    if (!closed.has('org:update')) {
+      throw badInput('permissionBoundary must keep org:update, or nobody (Owners included) could change the organisation again', { field: 'permissionBoundary' });
+    }
+    return [...closed].sort();
   }
 }
 

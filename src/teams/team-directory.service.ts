@@ -46,14 +46,16 @@ export class TeamDirectoryService {
     }
     parameters.push(limit + 1);
     const rows: Record<string, any>[] = await this.dataSource.query(
-      `SELECT ${TEAM_COLUMNS}, ${filters === where.length ? 'count(*) OVER ()' : 'NULL'}::int AS total_count
+      // The sort key travels as PostgreSQL computed it: JavaScript's toLowerCase differs for some letters.
+      `SELECT ${TEAM_COLUMNS}, lower(t.name) AS sort_key, ${filters === where.length ? 'count(*) OVER ()' : 'NULL'}::int AS total_count
        FROM teams t WHERE ${where.join(' AND ')} ORDER BY lower(t.name), t.id LIMIT $${parameters.length}`,
       parameters,
     );
     const totalCount = rows[0]?.total_count ?? (await countWhere(this.dataSource, 'teams t', where.slice(0, filters), parameters));
+    const sortKeys = new Map<string, string>(rows.map((row) => [row.id, row.sort_key]));
     const teams = rows.map((row) => teamFromRow(row));
     for (const team of teams) ctx.loaders.teamById.prime(team.id, team);
-    return toConnection(teams, limit, totalCount, (team) => encodeCursor([scope, team.name.toLowerCase(), team.id]));
+    return toConnection(teams, limit, totalCount, (team) => encodeCursor([scope, sortKeys.get(team.id) as string, team.id]));
   }
 
   /** A team's members, managers first, then by when they were added. */
@@ -72,7 +74,10 @@ export class TeamDirectoryService {
     }
     parameters.push(limit + 1);
     const rows: Record<string, any>[] = await this.dataSource.query(
+      // added_at travels as text with its microseconds: a JS Date keeps milliseconds only, and a cursor
+      // rounded down would show its own row again on the next page.
       `SELECT tm.team_id, tm.membership_id, tm.organisation_id, tm.role, tm.added_at,
+              to_char(tm.added_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS added_at_key,
               ${MEMBERSHIP_COLUMNS}, ${after ? 'NULL' : 'count(*) OVER ()'}::int AS total_count
        FROM team_members tm JOIN memberships m ON m.id = tm.membership_id
        WHERE ${where.join(' AND ')}
@@ -81,12 +86,13 @@ export class TeamDirectoryService {
       parameters,
     );
     const totalCount = rows[0]?.total_count ?? (await ctx.loaders.memberCountByTeamId.load(team.id));
+    const addedAtKeys = new Map<string, string>(rows.map((row) => [row.membership_id, row.added_at_key]));
     const places = rows.map((row) => {
       ctx.loaders.membershipById.prime(row.id, membershipFromRow(row));
       return teamPlaceFromRow(row);
     });
     return toConnection(places, limit, totalCount, (place) =>
-      encodeCursor([scope, place.role === 'MANAGER' ? 0 : 1, place.addedAt.toISOString(), place.membershipId]),
+      encodeCursor([scope, place.role === 'MANAGER' ? 0 : 1, addedAtKeys.get(place.membershipId) as string, place.membershipId]),
     );
   }
 }

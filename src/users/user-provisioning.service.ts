@@ -69,7 +69,10 @@ export class UserProvisioningService {
   }
 
   private async createOrLink(manager: EntityManager, identity: VerifiedIdentity): Promise<UserEntity> {
-    const holder = identity.email
+    // The same lock as placeholder creation (invitations, imports, new organisations' owners): a first
+    // sign-in and a placeholder for the same email never both insert it.
+    if (identity.email) await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`user-email:${identity.email}`]);
+    let holder = identity.email
       ? await manager.createQueryBuilder(UserEntity, 'u').setLock('pessimistic_write').where('lower(u.email) = :email', { email: identity.email }).getOne()
       : null;
     const now = new Date();
@@ -81,6 +84,12 @@ export class UserProvisioningService {
       user = await manager.save(holder);
       await this.audit.record(manager, null, { organisationId: null, action: 'user.linked', targetType: 'User', targetId: user.id, actorUserId: user.id });
     } else {
+      const released = holder && holder.issuer !== null && !holder.emailVerified && identity.emailVerified ? holder : null;
+      if (released) {
+        // An unverified claim yields to a verified one: whoever proved the address gets it.
+        await manager.update(UserEntity, { id: released.id }, { email: null });
+        holder = null;
+      }
       if (holder) logger.warn({ issuer: identity.issuer }, 'email from token already belongs to another user; user created without it');
       user = await manager.save(
         manager.create(UserEntity, {
@@ -93,21 +102,32 @@ export class UserProvisioningService {
         }),
       );
       await this.audit.record(manager, null, { organisationId: null, action: 'user.created', targetType: 'User', targetId: user.id, actorUserId: user.id });
+      if (released) {
+        await this.audit.record(manager, null, {
+          organisationId: null,
+          action: 'user.email-reassigned',
+          targetType: 'User',
+          targetId: released.id,
+          details: { reason: 'unverified email claimed by a verified sign-in', toUserId: user.id },
+          actorUserId: user.id,
+        });
+      }
     }
-    await this.joinAutomatically(manager, user);
+    await this.joinAutomatically(manager, user, identity);
     return user;
   }
 
   /** The default organisation, and organisations whose auto-join domains hold the verified email's domain. */
-  private async joinAutomatically(manager: EntityManager, user: UserEntity): Promise<void> {
+  private async joinAutomatically(manager: EntityManager, user: UserEntity, identity: VerifiedIdentity): Promise<void> {
     const organisations: OrganisationEntity[] = [];
     if (this.options.defaultOrganisationSlug) {
       const fallback = await manager.findOneBy(OrganisationEntity, { slug: this.options.defaultOrganisationSlug });
       if (fallback) organisations.push(fallback);
       else logger.warn({ slug: this.options.defaultOrganisationSlug }, 'DEFAULT_ORGANISATION names no organisation');
     }
-    if (user.email && user.emailVerified) {
-      const domain = user.email.split('@')[1];
+    // The token's email, verified: proof of an address at the domain (even if another user holds the address here).
+    if (identity.email && identity.emailVerified) {
+      const domain = identity.email.slice(identity.email.lastIndexOf('@') + 1);
       const matching = await manager.createQueryBuilder(OrganisationEntity, 'o').where(':domain = ANY(o.auto_join_domains)', { domain }).getMany();
       organisations.push(...matching.filter((candidate) => !organisations.some((known) => known.id === candidate.id)));
     }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { createDataSource } from '../../src/core/database/data-source';
 import { startEmbeddedPostgres } from '../../src/core/database/embedded-postgres';
-import { databaseUrl, TEST_ENV_FILE, type TestEnvironment } from './test-environment';
+import { databaseUrl, TEST_ENV_FILE, TEST_ENV_VARIABLE, type TestEnvironment } from './test-environment';
 
 const MACHINE_POSTGRES = 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -47,4 +47,5 @@ export default async function globalSetup(): Promise<void> {
   const environment: TestEnvironment = { adminUrl, templateDatabase };
   fs.mkdirSync(path.dirname(TEST_ENV_FILE), { recursive: true });
   fs.writeFileSync(TEST_ENV_FILE, JSON.stringify(environment));
+  process.env[TEST_ENV_VARIABLE] = JSON.stringify(environment);
 }

@@ -11,8 +11,15 @@ export interface TestEnvironment {
   templateDatabase: string;
 }
 
+/**
+ * Set by global setup in the Jest parent process and inherited by its workers: each run keeps its own
+ * template even when another run in the same checkout rewrites TEST_ENV_FILE (or drops its template).
+ */
+export const TEST_ENV_VARIABLE = 'ACCESS_TEST_ENVIRONMENT';
+
 export function readTestEnvironment(): TestEnvironment {
-  return JSON.parse(fs.readFileSync(TEST_ENV_FILE, 'utf8')) as TestEnvironment;
+  const own = process.env[TEST_ENV_VARIABLE];
+  return JSON.parse(own ?? fs.readFileSync(TEST_ENV_FILE, 'utf8')) as TestEnvironment;
 }
 
 export function databaseUrl(adminUrl: string, database: string): string {

@@ -1,8 +1,8 @@
 import { defaultFieldResolver, isObjectType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
-import { allow, deny } from 'graphql-shield';
+import { deny } from 'graphql-shield';
 import type { ShieldRule } from 'graphql-shield/typings/types';
 import { AppError, ErrorCode } from '../errors';
-import { evaluateRule, isObjectRule, type Verdict } from './rule-engine';
+import { answerFor, compileRule, forgetAnswers, type CompiledRule, type Verdict } from './rule-engine';
 
 /** A graphql-shield style rule map: per type, per field, with `*` as the type's rule. */
 export type RuleMap = Record<string, Record<string, ShieldRule>>;
@@ -17,57 +17,65 @@ export function ruleFor(map: RuleMap, typeName: string, fieldName: string): { ru
   return { rule: deny, source: 'fallback' };
 }
 
-const isPromise = (value: unknown): value is Promise<Verdict> => typeof (value as Promise<Verdict> | null)?.then === 'function';
+type Resolver = GraphQLFieldResolver<any, any>;
 
 function refusal(verdict: Verdict): Error {
   return verdict instanceof Error ? verdict : new AppError(ErrorCode.FORBIDDEN);
 }
 
-/** Per-request memo of object-rule answers, keyed by the parent object (never shared between objects). */
-interface RuleMemoHolder {
-  ruleMemo?: WeakMap<object, Map<ShieldRule, Verdict | Promise<Verdict>>>;
-}
-
-function memoised(rule: ShieldRule, parent: unknown, ctx: RuleMemoHolder, compute: () => Verdict | Promise<Verdict>): Verdict | Promise<Verdict> {
-  if (parent === null || typeof parent !== 'object') return compute();
-  ctx.ruleMemo ??= new WeakMap();
-  let answers = ctx.ruleMemo.get(parent);
-  if (!answers) ctx.ruleMemo.set(parent, (answers = new Map()));
-  const known = answers.get(rule);
-  if (known !== undefined) return known;
-  const verdict = compute();
-  answers.set(rule, verdict);
-  return verdict;
-}
-
 /**
  * Applies the rule map to every field of every object type of the schema (deny when a field has no
- * rule). Unlike graphql-middleware, a field is wrapped synchronously and `allow` fields not at all;
- * object rules are answered once per object per request.
+ * rule). Unlike graphql-middleware, a field is wrapped synchronously, and a field whose rule is always
+ * `allow` not at all; rules that depend only on (parent, context) are answered once per object per request.
  */
 export function applyRules(schema: GraphQLSchema, map: RuleMap): GraphQLSchema {
+  const mutationType = schema.getMutationType();
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     for (const field of Object.values(type.getFields())) {
-      const { rule } = ruleFor(map, type.name, field.name);
-      if (rule === allow) continue; // nothing to check: no wrapper, no cost
-      field.resolve = guard(rule, field.resolve ?? defaultFieldResolver);
+      const compiled = compileRule(ruleFor(map, type.name, field.name).rule);
+      // Always `allow`: nothing to check, no wrapper, no cost.
+      if (compiled.constant !== true) field.resolve = guard(compiled, field.resolve ?? defaultFieldResolver);
+      if (type === mutationType) field.resolve = forgettingFirst(field.resolve ?? defaultFieldResolver);
     }
   }
   return schema;
 }
 
-function guard(rule: ShieldRule, resolve: GraphQLFieldResolver<any, any>): GraphQLFieldResolver<any, any> {
-  const perObject = isObjectRule(rule);
+/** The field's resolver behind its rule: a refusal throws (or rejects) instead of resolving. */
+function guard(rule: CompiledRule, resolve: Resolver): Resolver {
+  if (rule.constant !== undefined) {
+    const verdict = rule.constant;
+    return () => {
+      throw refusal(verdict);
+    };
+  }
+  if (rule.slot >= 0) {
+    return (parent, args, ctx, info) => {
+      const verdict = answerFor(rule, parent, args, ctx, info);
+      return verdict === true ? resolve(parent, args, ctx, info) : afterVerdict(verdict, resolve, parent, args, ctx, info);
+    };
+  }
+  const { check } = rule;
   return (parent, args, ctx, info) => {
-    const verdict = perObject ? memoised(rule, parent, ctx, () => evaluateRule(rule, parent, args, ctx, info)) : evaluateRule(rule, parent, args, ctx, info);
-    if (verdict === true) return resolve(parent, args, ctx, info);
-    if (isPromise(verdict)) {
-      return verdict.then((settled) => {
-        if (settled === true) return resolve(parent, args, ctx, info);
-        throw refusal(settled);
-      });
-    }
-    throw refusal(verdict);
+    const verdict = check(parent, args, ctx, info);
+    return verdict === true ? resolve(parent, args, ctx, info) : afterVerdict(verdict, resolve, parent, args, ctx, info);
+  };
+}
+
+/** The slow path, kept out of the guards so they stay small: a refusal, or an answer still to come. */
+function afterVerdict(verdict: Verdict | Promise<Verdict>, resolve: Resolver, ...call: Parameters<Resolver>): unknown {
+  if (verdict === false || verdict instanceof Error) throw refusal(verdict);
+  return (verdict as Promise<Verdict>).then((settled) => {
+    if (settled === true) return resolve(...call);
+    throw refusal(settled);
+  });
+}
+
+/** Mutations run one after another and may change what the caller holds: no answer outlives one. */
+function forgettingFirst(resolve: Resolver): Resolver {
+  return (parent, args, ctx, info) => {
+    forgetAnswers(ctx);
+    return resolve(parent, args, ctx, info);
   };
 }

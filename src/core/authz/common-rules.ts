@@ -2,15 +2,15 @@ import type { AccessSnapshot } from '../../access/access-snapshot';
 import type { RequestContext } from '../context/request-context';
 import { AppError, ErrorCode, notFound, unauthenticated } from '../errors';
 import { isId } from '../ids';
-import { fieldRule, objectRule } from './rule-engine';
+import { contextRule, fieldRule, objectRule } from './rule-engine';
 
 type Answer = boolean | Error;
 
 /** Signed in with a valid token. */
-export const isAuthenticated = fieldRule('isAuthenticated', (_parent: unknown, _args: unknown, ctx: RequestContext) => (ctx.principal ? true : unauthenticated()));
+export const isAuthenticated = contextRule('isAuthenticated', (ctx: RequestContext) => (ctx.principal ? true : unauthenticated()));
 
 /** Recognised as a platform administrator by the token claim. */
-export const isPlatformAdmin = fieldRule('isPlatformAdmin', (_parent: unknown, _args: unknown, ctx: RequestContext) => {
+export const isPlatformAdmin = contextRule('isPlatformAdmin', (ctx: RequestContext) => {
   if (!ctx.principal) return unauthenticated();
   return ctx.principal.isPlatformAdmin ? true : new AppError(ErrorCode.FORBIDDEN, 'Only platform administrators may do this');
 });
@@ -20,6 +20,37 @@ export function withAccess(ctx: RequestContext, organisationId: string, decide: 
   if (!ctx.principal) return unauthenticated();
   const known = ctx.peekAccess(organisationId);
   return known ? decide(known) : ctx.access(organisationId).then(decide);
+}
+
+/**
+ * `allows` holds for the caller in one of `scopes` (an organisation, perhaps a team of it). Synchronous
+ * while the snapshots are already known (the usual case inside a list), so the object's fields stay
+ * synchronous too; snapshots not yet known are loaded, in order, only when needed.
+ */
+export function allowsInAnyScope<Scope extends { organisationId: string }>(
+  ctx: RequestContext,
+  scopes: readonly Scope[],
+  allows: (snapshot: AccessSnapshot, scope: Scope) => boolean,
+): Answer | Promise<Answer> {
+  if (!ctx.principal) return unauthenticated();
+  for (let index = 0; index < scopes.length; index += 1) {
+    const known = ctx.peekAccess(scopes[index].organisationId);
+    if (!known) return allowsInLaterScopes(ctx, scopes, allows, index);
+    if (allows(known, scopes[index])) return true;
+  }
+  return false;
+}
+
+async function allowsInLaterScopes<Scope extends { organisationId: string }>(
+  ctx: RequestContext,
+  scopes: readonly Scope[],
+  allows: (snapshot: AccessSnapshot, scope: Scope) => boolean,
+  from: number,
+): Promise<Answer> {
+  for (let index = from; index < scopes.length; index += 1) {
+    if (allows(await ctx.access(scopes[index].organisationId), scopes[index])) return true;
+  }
+  return false;
 }
 
 /** Holds `permission`, or MFA_REQUIRED when only the MFA policy stands in the way. */
@@ -38,17 +69,18 @@ export function holdsOnParent(permission: string, ownerField: 'organisationId' |
   const name = `holds:${permission}:${ownerField}`;
   let created = permissionRules.get(name);
   if (!created) {
-    created = objectRule(name, (parent: Record<string, string>, ctx: RequestContext) =>
-      withAccess(ctx, parent[ownerField], (snapshot) => decidePermission(snapshot, permission)),
-    );
+    const decide = (snapshot: AccessSnapshot) => decidePermission(snapshot, permission); // one closure per rule, not per check
+    created = objectRule(name, (parent: Record<string, string>, ctx: RequestContext) => withAccess(ctx, parent[ownerField], decide));
     permissionRules.set(name, created);
   }
   return created;
 }
 
+const decideActive = (snapshot: AccessSnapshot): Answer => (snapshot.active ? true : snapshot.mfaRequired ? new AppError(ErrorCode.MFA_REQUIRED) : false);
+
 /** The caller is an active member (any permission) of the organisation owning the parent. */
 export const isActiveMemberOfParent = objectRule('isActiveMemberOfParent', (parent: { organisationId: string }, ctx: RequestContext) =>
-  withAccess(ctx, parent.organisationId, (snapshot) => (snapshot.active ? true : snapshot.mfaRequired ? new AppError(ErrorCode.MFA_REQUIRED) : false)),
+  withAccess(ctx, parent.organisationId, decideActive),
 );
 
 /**

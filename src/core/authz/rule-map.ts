@@ -1,5 +1,9 @@
 import { allow } from 'graphql-shield';
+import { accessReviewRules } from '../../access/access-review.rules';
 import { viewerRules } from '../../access/viewer.rules';
+import { auditRules } from '../../audit/audit.rules';
+import { invitationRules } from '../../invitations/invitation.rules';
+import { memberImportRules } from '../../memberships/import/member-import.rules';
 import { membershipRules } from '../../memberships/membership.rules';
 import { organisationRules } from '../../organisations/organisation.rules';
 import { roleRules } from '../../roles/role.rules';
@@ -41,6 +45,10 @@ export const ruleMap: RuleMap = merge(
   organisationRules,
   userRules,
   membershipRules,
+  memberImportRules,
   roleRules,
   teamRules,
+  invitationRules,
+  auditRules,
+  accessReviewRules,
 );

@@ -1,11 +1,21 @@
 import type { DataSource } from 'typeorm';
+import { AccessExplanationService } from '../../access/access-explanation.service';
+import { AccessReviewService } from '../../access/access-review.service';
+import { RoleChangePreviewService } from '../../access/role-change-preview.service';
+import { AuditLogService } from '../../audit/audit-log.service';
 import { AuditService } from '../../audit/audit.service';
+import { InvitationAcceptanceService } from '../../invitations/invitation-acceptance.service';
+import { InvitationDirectoryService } from '../../invitations/invitation-directory.service';
+import { InvitationService } from '../../invitations/invitation.service';
 import { MemberDirectoryService } from '../../memberships/member-directory.service';
 import { MembershipLifecycleService } from '../../memberships/membership-lifecycle.service';
 import { MembershipWriter } from '../../memberships/membership-writer';
 import { RoleAssignmentService } from '../../memberships/role-assignment.service';
+import { MemberImportService } from '../../memberships/import/member-import.service';
 import { RoleService } from '../../roles/role.service';
 import { TeamDirectoryService } from '../../teams/team-directory.service';
+import { TeamMembershipService } from '../../teams/team-membership.service';
+import { TeamService } from '../../teams/team.service';
 import { OrganisationService } from '../../organisations/organisation.service';
 import { UserProvisioningService } from '../../users/user-provisioning.service';
 import type { AppConfig } from '../config';
@@ -15,18 +25,29 @@ import type { PermissionCatalogue } from '../permissions/permission-catalogue';
 export function createAppServices(config: AppConfig, dataSource: DataSource, catalogue: PermissionCatalogue) {
   const audit = new AuditService();
   const membershipWriter = new MembershipWriter(audit);
+  const organisations = new OrganisationService(dataSource, audit, membershipWriter, catalogue);
   return {
     config,
     dataSource,
     catalogue,
     audit,
     membershipWriter,
-    organisations: new OrganisationService(dataSource, audit, membershipWriter, catalogue),
+    organisations,
     roles: new RoleService(dataSource, audit, catalogue),
     memberDirectory: new MemberDirectoryService(dataSource),
     lifecycle: new MembershipLifecycleService(dataSource, audit),
     roleAssignment: new RoleAssignmentService(dataSource, audit, catalogue),
+    memberImport: new MemberImportService(dataSource, audit, catalogue),
     teamDirectory: new TeamDirectoryService(dataSource),
+    teams: new TeamService(dataSource, audit, catalogue),
+    teamMembers: new TeamMembershipService(dataSource, audit, catalogue),
+    invitations: new InvitationService(dataSource, audit, catalogue, organisations, { acceptUrlBase: config.INVITATION_ACCEPT_URL_BASE }),
+    invitationDirectory: new InvitationDirectoryService(dataSource),
+    invitationAcceptance: new InvitationAcceptanceService(dataSource, audit, membershipWriter),
+    auditLog: new AuditLogService(dataSource),
+    accessReview: new AccessReviewService(dataSource, catalogue),
+    accessExplanation: new AccessExplanationService(dataSource, catalogue),
+    roleChangePreview: new RoleChangePreviewService(dataSource, catalogue),
     provisioning: new UserProvisioningService(dataSource, audit, membershipWriter, {
       lastSignInIntervalSeconds: config.LAST_SIGN_IN_INTERVAL_SECONDS,
       defaultOrganisationSlug: config.DEFAULT_ORGANISATION,

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { createInvitationLoaders } from '../../invitations/invitation.loaders';
 import { createMembershipLoaders } from '../../memberships/membership.loaders';
 import { createOrganisationLoaders } from '../../organisations/organisation.loaders';
 import { createRoleLoaders } from '../../roles/role.loaders';
@@ -14,6 +15,7 @@ export function createLoaders(dataSource: DataSource, _catalogue: PermissionCata
     ...createMembershipLoaders(dataSource),
     ...createRoleLoaders(dataSource),
     ...createTeamLoaders(dataSource),
+    ...createInvitationLoaders(dataSource),
   };
 }
 

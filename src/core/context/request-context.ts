@@ -58,6 +58,14 @@ export class RequestContext {
     return this.resolvedAccess.get(organisationId);
   }
 
+  /**
+   * Seeds the caller's snapshot for its organisation, computed elsewhere (benchmarks, unit tests), as
+   * if this request had loaded it. Like DataLoader's `prime`, an already known snapshot is kept.
+   */
+  primeAccess(snapshot: AccessSnapshot): void {
+    if (!this.resolvedAccess.has(snapshot.organisationId)) this.resolvedAccess.set(snapshot.organisationId, snapshot);
+  }
+
   /** Loads the caller's snapshots for many organisations in one statement. */
   async preloadAccess(organisationIds: Iterable<string>): Promise<void> {
     await Promise.all([...new Set(organisationIds)].map((id) => this.access(id)));

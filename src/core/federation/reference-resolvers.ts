@@ -38,6 +38,11 @@ export const referenceResolvers = {
       return ctx.services.teamDirectory.findVisible(ctx, reference.id);
     },
   },
+  Invitation: {
+    async __resolveReference(reference: Reference, ctx: RequestContext) {
+      return ctx.services.invitationDirectory.findVisible(ctx, reference.id);
+    },
+  },
   Role: {
     async __resolveReference(reference: Reference, ctx: RequestContext) {
       if (!ctx.principal || !isId(reference.id)) return null;

@@ -4,13 +4,19 @@ import type { GraphQLSchema } from 'graphql';
 import gql from 'graphql-tag';
 import { buildSchema, createResolversMap } from 'type-graphql';
 import { ViewerResolver } from '../../access/viewer.resolver';
+import { InvitationMutationsResolver } from '../../invitations/invitation-mutations.resolver';
+import { InvitationResolver, OrganisationInvitationsResolver } from '../../invitations/invitation.resolver';
+import { MemberImportResolver } from '../../memberships/import/member-import.resolver';
 import { MembershipMutationsResolver } from '../../memberships/membership-mutations.resolver';
 import { MembershipResolver } from '../../memberships/membership.resolver';
 import { OrganisationMembersResolver } from '../../memberships/organisation-members.resolver';
+import { TeamMutationsResolver } from '../../teams/team-mutations.resolver';
 import { OrganisationTeamsResolver, TeamMembershipResolver, TeamResolver } from '../../teams/team.resolver';
 import { OrganisationResolver } from '../../organisations/organisation.resolver';
 import { OrganisationRolesResolver, RoleResolver } from '../../roles/role.resolver';
 import { UserResolver } from '../../users/user.resolver';
+import { AccessQueriesResolver, AccessReviewResolver, OrganisationAccessReviewResolver } from '../../access/access-review.resolver';
+import { AuditEventResolver, OrganisationAuditLogResolver } from '../../audit/audit-log.resolver';
 import { applyRules } from '../authz/apply-rules';
 import { ruleMap } from '../authz/rule-map';
 import { referenceResolvers } from '../federation/reference-resolvers';
@@ -24,9 +30,19 @@ export const resolverClasses = [
   RoleResolver,
   MembershipResolver,
   MembershipMutationsResolver,
+  MemberImportResolver,
   UserResolver,
   TeamResolver,
   TeamMembershipResolver,
+  TeamMutationsResolver,
+  InvitationResolver,
+  InvitationMutationsResolver,
+  OrganisationInvitationsResolver,
+  OrganisationAuditLogResolver,
+  AuditEventResolver,
+  OrganisationAccessReviewResolver,
+  AccessReviewResolver,
+  AccessQueriesResolver,
 ] as const;
 
 const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])`;

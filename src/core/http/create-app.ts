@@ -4,7 +4,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTrace } from '@apollo/server/plugin/inlineTrace';
 import { expressMiddleware } from '@as-integrations/express5';
-import express from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import type { Authenticator } from '../auth/authenticator';
 import type { AppServices } from '../context/app-services';
@@ -60,9 +60,26 @@ export async function createApp(services: AppServices, schema: GraphQLSchema, au
       },
     }),
   );
+  app.use(jsonErrors);
   return {
     httpServer,
     apollo,
     stop: () => apollo.stop(),
   };
+}
+
+/**
+ * Errors raised before GraphQL runs (a body that is not JSON or too large) answer in the GraphQL error
+ * format instead of Express's HTML page, which shows a stack trace outside production.
+ */
+function jsonErrors(error: unknown, _request: Request, response: Response, next: NextFunction): void {
+  if (response.headersSent) return next(error);
+  const { status, type } = error as { status?: number; type?: string };
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const message = type === 'entity.too.large' ? 'Request body too large' : type === 'entity.parse.failed' ? 'Request body is not valid JSON' : 'Bad request';
+    response.status(status).json({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+    return;
+  }
+  logger.error({ err: error }, 'unexpected HTTP error');
+  response.status(500).json({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
 }

@@ -1,0 +1,76 @@
+import type { DataSource } from 'typeorm';
+import type { RequestContext } from '../core/context/request-context';
+import { badInput, forbidden, notFound } from '../core/errors';
+import { isId } from '../core/ids';
+import type { PermissionCatalogue } from '../core/permissions/permission-catalogue';
+import { MEMBERSHIP_COLUMNS, membershipFromRow } from '../memberships/membership.rows';
+import { rolePermissions } from '../roles/built-in-roles';
+import { USER_COLUMNS_PREFIXED, userFromPrefixedRow } from '../users/user.rows';
+import { ACCESS_REVIEW_LIST_LIMIT, type RoleChangePreviewType } from './access-review.type';
+import { GRANTS_COLUMNS, grantsFromRow } from './member-grants';
+import { roleChangeEffect } from './role-change-preview';
+
+/** More keys than this in one proposal is not a role edit but a mistake (the catalogue is far smaller). */
+const MAX_PROPOSED_PERMISSIONS = 500;
+
+// One statement: every member holding the role directly or through a team, with all their grants.
+const SELECT_HOLDERS = `
+  SELECT ${MEMBERSHIP_COLUMNS}, ${USER_COLUMNS_PREFIXED}, ${GRANTS_COLUMNS}, count(*) OVER ()::int AS holder_count
+  FROM memberships m JOIN users u ON u.id = m.user_id
+  WHERE m.organisation_id = $1 AND (
+    EXISTS (SELECT 1 FROM membership_roles l WHERE l.membership_id = m.id AND l.role_id = $2)
+    OR EXISTS (SELECT 1 FROM team_members tm JOIN team_roles l ON l.team_id = tm.team_id WHERE tm.membership_id = m.id AND l.role_id = $2))
+  ORDER BY lower(u.display_name), m.id
+  LIMIT $3`;
+
+/** `previewRoleChange`: who would gain and lose what if a custom role's permissions were replaced. Writes nothing. */
+export class RoleChangePreviewService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly catalogue: PermissionCatalogue,
+  ) {}
+
+  /**
+   * Checked as `updateRole` checks: roles:manage in the role's organisation (NOT_FOUND elsewhere),
+   * built-in roles FORBIDDEN, unknown keys or keys outside the boundary BAD_USER_INPUT. It also needs
+   * members:read, since it lists members. It does not apply the no-escalation check: a preview grants nothing.
+   */
+  async preview(ctx: RequestContext, roleId: string, permissions: string[]): Promise<RoleChangePreviewType> {
+    ctx.requirePrincipal();
+    const role = isId(roleId) ? await ctx.loaders.roleById.load(roleId) : null;
+    if (!role) throw notFound('Role');
+    await ctx.requirePermission(role.organisationId, 'roles:manage', 'Role');
+    await ctx.requirePermission(role.organisationId, 'members:read', 'Role');
+    if (role.builtInKey) throw forbidden('Built-in roles cannot be changed');
+    const organisation = await ctx.loaders.organisationById.load(role.organisationId);
+    if (!organisation) throw notFound('Role');
+    const proposed = this.validPermissions(permissions, organisation.permissionBoundary);
+    const rows: Record<string, any>[] = await this.dataSource.query(SELECT_HOLDERS, [role.organisationId, role.id, ACCESS_REVIEW_LIST_LIMIT]);
+    const affected = rows.map((row) => {
+      const user = userFromPrefixedRow(row);
+      ctx.loaders.userById.prime(user.id, user);
+      const membership = membershipFromRow(row);
+      const grants = grantsFromRow(row);
+      const change = roleChangeEffect(
+        { membershipStatus: membership.status, directRoles: grants.directRoles, teams: grants.teams, boundary: organisation.permissionBoundary },
+        role.id,
+        proposed,
+        this.catalogue,
+        (evaluated) => rolePermissions(evaluated, this.catalogue),
+      );
+      return { organisationId: role.organisationId, membership, ...change };
+    });
+    return { organisationId: role.organisationId, role, permissions: proposed, holderCount: rows[0]?.holder_count ?? 0, affected };
+  }
+
+  /** As `updateRole` normalises and validates them: trimmed, unique, sorted, known, inside the boundary. */
+  private validPermissions(permissions: string[], boundary: string[] | null): string[] {
+    if (permissions.length > MAX_PROPOSED_PERMISSIONS) throw badInput(`At most ${MAX_PROPOSED_PERMISSIONS} permissions`, { argument: 'permissions' });
+    const unique = [...new Set(permissions.map((key) => key.trim()))].sort();
+    const unknown = unique.filter((key) => !this.catalogue.has(key));
+    if (unknown.length > 0) throw badInput(`Unknown permissions: ${unknown.join(', ')}`, { argument: 'permissions', unknown });
+    const outside = boundary === null ? [] : unique.filter((key) => !boundary.includes(key));
+    if (outside.length > 0) throw badInput(`Outside the organisation's permission boundary: ${outside.join(', ')}`, { argument: 'permissions', outside });
+    return unique;
+  }
+}

@@ -1,0 +1,33 @@
+import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import type { RequestContext } from '../core/context/request-context';
+import type { Connection } from '../core/graphql/connection';
+import type { OrganisationEntity } from '../organisations/organisation.entity';
+import { OrganisationType } from '../organisations/organisation.type';
+import { UserType } from '../users/user.type';
+import { auditActorView, type AuditActorView } from './audit-actor';
+import { AuditEventConnection, AuditEventType, type AuditEventView } from './audit-event.type';
+import { AuditFilter } from './audit.inputs';
+
+@Resolver(() => OrganisationType)
+export class OrganisationAuditLogResolver {
+  @FieldResolver(() => AuditEventConnection, { nullable: true, description: 'audit:read. Newest first' })
+  auditLog(
+    @Ctx() ctx: RequestContext,
+    @Root() organisation: OrganisationEntity,
+    @Arg('first', () => Int, { nullable: true }) first?: number,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+    @Arg('filter', () => AuditFilter, { nullable: true }) filter?: AuditFilter,
+  ): Promise<Connection<AuditEventView>> {
+    return ctx.services.auditLog.list(ctx, organisation.id, { first, after, filter });
+  }
+}
+
+@Resolver(() => AuditEventType)
+export class AuditEventResolver {
+  @FieldResolver(() => UserType, { nullable: true, description: 'Who acted: null for the system, or for a user since erased. Readers see at least id and displayName' })
+  async actor(@Ctx() ctx: RequestContext, @Root() event: AuditEventView): Promise<AuditActorView | null> {
+    if (!event.actorUserId) return null;
+    const user = await ctx.loaders.userById.load(event.actorUserId);
+    return user ? auditActorView(user, event) : null;
+  }
+}

@@ -1,0 +1,110 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { AuditService } from '../audit/audit.service';
+import type { VerifiedIdentity } from '../core/auth/verified-identity';
+import type { RequestContext } from '../core/context/request-context';
+import { uniqueViolation } from '../core/database/postgres-errors';
+import { notFound } from '../core/errors';
+import type { MembershipWriter } from '../memberships/membership-writer';
+import { MembershipStatus } from '../memberships/membership-status';
+import type { MembershipEntity } from '../memberships/membership.entity';
+import { OrganisationEntity } from '../organisations/organisation.entity';
+import { TeamMemberRole } from '../teams/team-member-role';
+import { TeamMemberEntity } from '../teams/team-member.entity';
+import { invitationConflict, invitationForbidden, InvitationRefusal, notPending } from './invitation-errors';
+import { domainAllowed } from './invitation-policy';
+import { InvitationStatus } from './invitation-status';
+import { hashInvitationToken, isWellFormedToken } from './invitation-token';
+import { INVITATION_COLUMNS, invitationFromRow } from './invitation.rows';
+import { InvitationEntity } from './invitation.entity';
+
+const ALREADY_MEMBER = () => invitationConflict(InvitationRefusal.ALREADY_MEMBER, 'You are already a member of this organisation');
+
+/**
+ * `acceptInvitation(token)`: the signed-in user whose token carries the invited email, verified,
+ * becomes a member with the invitation's roles and teams, in one transaction. The invitation row is
+ * locked first, so concurrent accepts of one token serialise and exactly one succeeds.
+ */
+export class InvitationAcceptanceService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly memberships: MembershipWriter,
+  ) {}
+
+  async accept(ctx: RequestContext, token: string): Promise<MembershipEntity> {
+    const principal = ctx.requirePrincipal();
+    // Nothing we issued looks like this: unknown, without a lookup.
+    if (!isWellFormedToken(token)) throw notFound('Invitation');
+    const tokenHash = hashInvitationToken(token);
+    let membership: MembershipEntity;
+    try {
+      membership = await this.dataSource.transaction(async (manager) => {
+        const invitation = await this.lockByTokenHash(manager, tokenHash);
+        assertInvitee(principal.identity, invitation.email);
+        assertStillOpen(invitation);
+        const organisation = await manager.findOneByOrFail(OrganisationEntity, { id: invitation.organisationId });
+        // The domain policy may have tightened since the invitation was sent.
+        if (!domainAllowed(organisation.allowedEmailDomains, invitation.email)) {
+          throw invitationForbidden(InvitationRefusal.EMAIL_DOMAIN_NOT_ALLOWED, 'This organisation no longer admits members with this email domain');
+        }
+        return this.join(manager, ctx, invitation, organisation, principal.user.id);
+      });
+    } catch (error) {
+      // A membership made meanwhile by another path (auto-join, import) for the same person.
+      if (uniqueViolation(error) === 'memberships_user_organisation_key') throw ALREADY_MEMBER();
+      throw error;
+    }
+    ctx.invalidateAccess();
+    ctx.loaders.membershipsByUserId.clear(principal.user.id);
+    ctx.loaders.membershipById.prime(membership.id, membership);
+    return membership;
+  }
+
+  private async lockByTokenHash(manager: EntityManager, tokenHash: string): Promise<InvitationEntity & { expired: boolean }> {
+    const [row] = await manager.query(
+      `SELECT ${INVITATION_COLUMNS}, i.expires_at <= now() AS expired FROM invitations i WHERE i.token_hash = $1 FOR UPDATE`,
+      [tokenHash],
+    );
+    if (!row) throw notFound('Invitation');
+    return Object.assign(invitationFromRow(row), { expired: row.expired === true });
+  }
+
+  private async join(manager: EntityManager, ctx: RequestContext, invitation: InvitationEntity, organisation: OrganisationEntity, userId: string): Promise<MembershipEntity> {
+    const roleIds: string[] = (await manager.query('SELECT role_id FROM invitation_roles WHERE invitation_id = $1', [invitation.id])).map((row: { role_id: string }) => row.role_id);
+    const teamIds: string[] = (await manager.query('SELECT team_id FROM invitation_teams WHERE invitation_id = $1', [invitation.id])).map((row: { team_id: string }) => row.team_id);
+    const status = organisation.requireApproval ? MembershipStatus.PENDING_APPROVAL : MembershipStatus.ACTIVE;
+    const { membership, created } = await this.memberships.join(manager, ctx, { organisationId: organisation.id, userId, roleIds, status, via: 'invitation' });
+    if (!created) throw ALREADY_MEMBER();
+    if (teamIds.length > 0) {
+      await manager.insert(
+        TeamMemberEntity,
+        teamIds.map((teamId) => ({ teamId, membershipId: membership.id, organisationId: organisation.id, role: TeamMemberRole.MEMBER })),
+      );
+    }
+    await manager.update(InvitationEntity, { id: invitation.id }, { status: InvitationStatus.ACCEPTED, acceptedAt: new Date(), acceptedById: userId });
+    await this.audit.record(manager, ctx, {
+      organisationId: organisation.id,
+      action: 'invitation.accepted',
+      targetType: 'Invitation',
+      targetId: invitation.id,
+      details: { email: invitation.email, membershipId: membership.id, userId, status, roleIds, teamIds },
+    });
+    return membership;
+  }
+}
+
+/** FORBIDDEN unless the token's email is the invited one (EMAIL_MISMATCH) and verified (EMAIL_NOT_VERIFIED). */
+function assertInvitee(identity: VerifiedIdentity, invitedEmail: string): void {
+  if (!identity.email || identity.email.toLowerCase() !== invitedEmail.toLowerCase()) {
+    throw invitationForbidden(InvitationRefusal.EMAIL_MISMATCH, 'This invitation is for another email address: sign in as the invited person to accept it');
+  }
+  if (!identity.emailVerified) {
+    throw invitationForbidden(InvitationRefusal.EMAIL_NOT_VERIFIED, 'Your email address is not verified: verify it with your identity provider, then accept the invitation');
+  }
+}
+
+/** CONFLICT for an accepted, cancelled or expired invitation. */
+function assertStillOpen(invitation: InvitationEntity & { expired: boolean }): void {
+  if (invitation.status !== InvitationStatus.PENDING) throw notPending(invitation.status);
+  if (invitation.expired) throw invitationConflict(InvitationRefusal.EXPIRED, 'This invitation has expired: ask for a new one');
+}

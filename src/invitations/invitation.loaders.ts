@@ -1,0 +1,41 @@
+import DataLoader from 'dataloader';
+import { In, type DataSource } from 'typeorm';
+import { isId } from '../core/ids';
+import type { RoleEntity } from '../roles/role.entity';
+import { ROLE_COLUMNS, roleFromRow, type RoleRow } from '../roles/role.rows';
+import type { TeamEntity } from '../teams/team.entity';
+import { TEAM_COLUMNS, teamFromRow } from '../teams/team.rows';
+import { InvitationEntity } from './invitation.entity';
+
+function grouped<T>(keys: readonly string[], rows: { key: string; value: T }[]): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const { key, value } of rows) groups.set(key, [...(groups.get(key) ?? []), value]);
+  return keys.map((key) => groups.get(key) ?? []);
+}
+
+/** Invitations by id and the roles and teams each offers; one statement per batch. */
+export function createInvitationLoaders(dataSource: DataSource) {
+  return {
+    invitationById: new DataLoader<string, InvitationEntity | null>(async (ids) => {
+      const rows = await dataSource.getRepository(InvitationEntity).findBy({ id: In(ids.filter(isId)) });
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return ids.map((id) => byId.get(id) ?? null);
+    }),
+    rolesByInvitationId: new DataLoader<string, RoleEntity[]>(async (invitationIds) => {
+      const rows: (RoleRow & { invitation_id: string })[] = await dataSource.query(
+        `SELECT ${ROLE_COLUMNS}, l.invitation_id FROM invitation_roles l JOIN roles r ON r.id = l.role_id
+         WHERE l.invitation_id = ANY($1::uuid[]) ORDER BY r.name, r.id`,
+        [invitationIds.filter(isId)],
+      );
+      return grouped(invitationIds, rows.map((row) => ({ key: row.invitation_id, value: roleFromRow(row) })));
+    }),
+    teamsByInvitationId: new DataLoader<string, TeamEntity[]>(async (invitationIds) => {
+      const rows: Record<string, any>[] = await dataSource.query(
+        `SELECT ${TEAM_COLUMNS}, l.invitation_id FROM invitation_teams l JOIN teams t ON t.id = l.team_id
+         WHERE l.invitation_id = ANY($1::uuid[]) ORDER BY lower(t.name), t.id`,
+        [invitationIds.filter(isId)],
+      );
+      return grouped(invitationIds, rows.map((row) => ({ key: row.invitation_id as string, value: teamFromRow(row) })));
+    }),
+  };
+}

@@ -1,0 +1,28 @@
+import { Directive, Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { connectionTypes } from '../core/graphql/connection';
+import { InvitationStatus } from './invitation-status';
+
+registerEnumType(InvitationStatus, {
+  name: 'InvitationStatus',
+  description: 'PENDING until accepted or cancelled; EXPIRED once past expiresAt while still pending',
+});
+
+@ObjectType('Invitation', { description: 'An offer to join an organisation with given roles and teams' })
+@Directive('@key(fields: "id")')
+export class InvitationType {
+  @Field(() => ID) id!: string;
+  organisationId!: string;
+  invitedById!: string | null;
+  @Field(() => String, { description: 'Normalised (trimmed, lower case)' }) email!: string;
+  @Field(() => Date) createdAt!: Date;
+  @Field(() => Date, { description: 'After it, the invitation can no longer be accepted (resend renews it)' }) expiresAt!: Date;
+  @Field(() => Date, { nullable: true }) acceptedAt!: Date | null;
+}
+
+@ObjectType('InvitationPayload', { description: 'Returned to the inviter only: the token is never readable again' })
+export class InvitationPayloadType {
+  @Field(() => String, { description: 'The accept token (also in the emailed link); only its hash is stored' }) token!: string;
+  @Field(() => InvitationType) invitation!: InvitationType;
+}
+
+export const { ConnectionType: InvitationConnection } = connectionTypes(InvitationType, 'Invitation');

@@ -1,0 +1,14 @@
+import { allow, and } from 'graphql-shield';
+import type { RuleMap } from '../../core/authz/apply-rules';
+import { holdsOnArgument } from '../../core/authz/common-rules';
+
+export const memberImportRules: RuleMap = {
+  Mutation: {
+    // Adding people is inviting them, and the file hands out roles. The service checks both again, and
+    // every role and team per row against what the caller may grant (no escalation).
+    importMembers: and(holdsOnArgument('members:invite'), holdsOnArgument('members:assign-roles')),
+  },
+  // Reached only through importMembers: a report about the caller's own input.
+  ImportMembersPayload: { '*': allow },
+  ImportMemberRow: { '*': allow },
+};

@@ -1,0 +1,257 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { AccessSnapshot } from '../../access/access-snapshot';
+import { assertCanGrant } from '../../access/escalation-guard';
+import type { AuditService } from '../../audit/audit.service';
+import type { RequestContext } from '../../core/context/request-context';
+import { AppError, conflict, notFound } from '../../core/errors';
+import { isId } from '../../core/ids';
+import type { PermissionCatalogue } from '../../core/permissions/permission-catalogue';
+import { ROLE_COLUMNS, roleFromRow, type RoleRow } from '../../roles/role.rows';
+import type { RoleEntity } from '../../roles/role.entity';
+import { TeamMemberRole } from '../../teams/team-member-role';
+import { MembershipStatus } from '../membership-status';
+import { parseMemberCsv, type MemberCsvRow } from './member-csv.parser';
+import type { ImportMembersInput } from './member-import.inputs';
+import { planImport, type GrantPolicy, type ImportLookups, type ImportPlan, type ImportTeam, type KnownPerson, type RowPlan } from './member-import.plan';
+import { ImportRowStatus, type ImportMembersPayload } from './member-import.type';
+
+/** The organisation settings a plan depends on. */
+interface ImportSettings {
+  id: string;
+  allowedEmailDomains: string[];
+  permissionBoundary: string[] | null;
+}
+
+/**
+ * CSV member import (DESIGN.md §4 "Bulk"). Statements per import are fixed, whatever the number of rows.
+ *
+ * - Needs members:invite (it adds people) and members:assign-roles (the file hands out roles) in the
+ *   organisation; elsewhere the organisation looks missing (NOT_FOUND). Rows naming teams also need
+ *   teams:manage-members. Every role a row adds, directly or through a team it places the member in,
+ *   must be the caller's to grant (assertCanGrant: Owner only by Owners); refusals are row errors.
+ * - A file that cannot be read as a whole (size, rows, header, syntax) is BAD_USER_INPUT. Otherwise the
+ *   answer is a report: a bad row makes the whole run write nothing (good rows SKIPPED, counts 0). A
+ *   dry run answers exactly what the real run would, and writes nothing.
+ * - Unknown emails become placeholder users (no issuer, unverified, named from the file) that link at
+ *   the first verified sign-in; known users are reused untouched. New members are ACTIVE even where the
+ *   organisation requires approval (an admin chose them), and get Member when the row names no role.
+ *   Existing members only gain roles and team places (MEMBER; a MANAGER stays one); their status stays.
+ * - allowedEmailDomains applies to people joining, not to existing members.
+ * - Audit: one `member.imported` event per created or updated membership, in the same transaction.
+ */
+export class MemberImportService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly catalogue: PermissionCatalogue,
+  ) {}
+
+  async import(ctx: RequestContext, input: ImportMembersInput): Promise<ImportMembersPayload> {
+    const { organisation, snapshot } = await this.authorise(ctx, input.organisationId);
+    const rows = parseMemberCsv(input.csv);
+    if (input.dryRun) return payload(await this.plan(this.dataSource.manager, rows, organisation, snapshot, false), true);
+    const plan = await this.dataSource.transaction(async (manager) => {
+      const current = await lockOrganisation(manager, organisation.id);
+      await lockEmails(manager, rows);
+      const decided = await this.plan(manager, rows, current, snapshot, true);
+      if (!decided.failed) await this.write(manager, ctx, current.id, decided);
+      return decided;
+    });
+    if (!plan.failed) forget(ctx, plan);
+    return payload(plan, false);
+  }
+
+  /** Both permissions in the organisation; another organisation's id looks like no organisation (NOT_FOUND). */
+  private async authorise(ctx: RequestContext, organisationId: string): Promise<{ organisation: ImportSettings; snapshot: AccessSnapshot }> {
+    if (!isId(organisationId)) throw notFound('Organisation');
+    await ctx.requirePermission(organisationId, 'members:invite', 'Organisation');
+    const snapshot = await ctx.requirePermission(organisationId, 'members:assign-roles', 'Organisation');
+    const organisation = await ctx.loaders.organisationById.load(organisationId);
+    if (!organisation) throw notFound('Organisation');
+    return { organisation, snapshot };
+  }
+
+  private async plan(manager: EntityManager, rows: MemberCsvRow[], organisation: ImportSettings, snapshot: AccessSnapshot, lock: boolean): Promise<ImportPlan> {
+    const lookups: ImportLookups = {
+      people: await findPeople(manager, organisation.id, rows),
+      roles: await findRoles(manager, organisation.id, lock),
+      teams: await findTeams(manager, organisation.id, rows, lock),
+      allowedEmailDomains: organisation.allowedEmailDomains,
+    };
+    return planImport(rows, lookups, this.grantPolicy(snapshot, organisation.permissionBoundary));
+  }
+
+  /** assertCanGrant's answer per role (Owner only by Owners; nothing beyond the caller's own P(u, o)), as a message. */
+  private grantPolicy(snapshot: AccessSnapshot, boundary: string[] | null): GrantPolicy {
+    const answers = new Map<string, string | null>();
+    const refuseRole = (role: RoleEntity): string | null => {
+      if (!answers.has(role.id)) {
+        try {
+          assertCanGrant(snapshot, [role], this.catalogue, boundary);
+          answers.set(role.id, null);
+        } catch (error) {
+          if (!(error instanceof AppError)) throw error;
+          answers.set(role.id, error.message);
+        }
+      }
+      return answers.get(role.id) ?? null;
+    };
+    return { refuseRole, mayPlaceInTeams: snapshot.has('teams:manage-members') };
+  }
+
+  /** Placeholders, memberships, roles, team places and audit events: one statement each. */
+  private async write(manager: EntityManager, ctx: RequestContext, organisationId: string, plan: ImportPlan): Promise<void> {
+    const changed = plan.rows.filter((row) => row.status === ImportRowStatus.CREATED || row.status === ImportRowStatus.UPDATED);
+    const newUsers = changed.filter((row) => row.userId === null);
+    await createPlaceholders(manager, newUsers);
+    await createMemberships(manager, organisationId, changed.filter((row) => row.membershipId === null));
+    await addRoles(manager, organisationId, changed);
+    await addTeamPlaces(manager, organisationId, changed);
+    const created = new Set(newUsers);
+    await this.audit.recordMany(
+      manager,
+      ctx,
+      changed.map((row) => ({
+        organisationId,
+        action: 'member.imported',
+        targetType: 'Membership',
+        targetId: row.membershipId,
+        details: { line: row.line, email: row.email, userId: row.userId, status: row.status, userCreated: created.has(row), roleIds: row.roleIds, teamIds: row.teamIds },
+      })),
+    );
+  }
+}
+
+/** Locks the organisation (imports into it run one at a time) and reads its settings as they are now. */
+async function lockOrganisation(manager: EntityManager, organisationId: string): Promise<ImportSettings> {
+  const rows: { allowed_email_domains: string[]; permission_boundary: string[] | null }[] = await manager.query(
+    'SELECT allowed_email_domains, permission_boundary FROM organisations WHERE id = $1 FOR UPDATE',
+    [organisationId],
+  );
+  if (rows.length === 0) throw notFound('Organisation');
+  return { id: organisationId, allowedEmailDomains: rows[0].allowed_email_domains, permissionBoundary: rows[0].permission_boundary };
+}
+
+/**
+ * The per-email lock findOrCreatePlaceholder takes, for every address at once (sorted, so two imports
+ * cannot deadlock): a concurrent import or organisation creation with the same person waits, then finds them.
+ */
+async function lockEmails(manager: EntityManager, rows: MemberCsvRow[]): Promise<void> {
+  const emails = validEmails(rows);
+  if (emails.length === 0) return;
+  await manager.query(
+    `SELECT count(pg_advisory_xact_lock(hashtext('user-email:' || email)))
+     FROM (SELECT email FROM unnest($1::text[]) AS x(email) ORDER BY email) AS sorted`,
+    [emails],
+  );
+}
+
+function validEmails(rows: MemberCsvRow[]): string[] {
+  return [...new Set(rows.filter((row) => row.emailValid).map((row) => row.email))];
+}
+
+/** Users by email (case-insensitively, on the unique index) with their membership here and what it holds. */
+async function findPeople(manager: EntityManager, organisationId: string, rows: MemberCsvRow[]): Promise<Map<string, KnownPerson>> {
+  const emails = validEmails(rows);
+  if (emails.length === 0) return new Map();
+  const found: { user_id: string; email: string; membership_id: string | null; role_ids: string[]; team_ids: string[] }[] = await manager.query(
+    `SELECT u.id AS user_id, lower(u.email) AS email, m.id AS membership_id,
+            ARRAY(SELECT mr.role_id FROM membership_roles mr WHERE mr.membership_id = m.id) AS role_ids,
+            ARRAY(SELECT tm.team_id FROM team_members tm WHERE tm.membership_id = m.id) AS team_ids
+     FROM users u LEFT JOIN memberships m ON m.user_id = u.id AND m.organisation_id = $1
+     WHERE lower(u.email) = ANY($2::text[])`,
+    [organisationId, emails],
+  );
+  return new Map(found.map((row) => [row.email, { userId: row.user_id, membershipId: row.membership_id, roleIds: row.role_ids, teamIds: row.team_ids }]));
+}
+
+/** Every role of the organisation (few): the named ones, Member for rows naming none, and what teams grant. */
+async function findRoles(manager: EntityManager, organisationId: string, lock: boolean): Promise<RoleEntity[]> {
+  // In a real run, a role cannot be deleted between this check and the commit.
+  const rows: RoleRow[] = await manager.query(`SELECT ${ROLE_COLUMNS} FROM roles r WHERE r.organisation_id = $1${lock ? ' FOR KEY SHARE' : ''}`, [organisationId]);
+  return rows.map(roleFromRow);
+}
+
+/** The named teams (case-insensitively) with the roles each grants. */
+async function findTeams(manager: EntityManager, organisationId: string, rows: MemberCsvRow[], lock: boolean): Promise<Map<string, ImportTeam>> {
+  const names = [...new Set(rows.flatMap((row) => row.teamNames.map((name) => name.toLowerCase())))];
+  if (names.length === 0) return new Map();
+  const found: { id: string; name: string; granted_role_ids: string[] }[] = await manager.query(
+    `SELECT t.id, t.name, ARRAY(SELECT tr.role_id FROM team_roles tr WHERE tr.team_id = t.id) AS granted_role_ids
+     FROM teams t WHERE t.organisation_id = $1 AND lower(t.name) = ANY($2::text[])${lock ? ' FOR KEY SHARE OF t' : ''}`,
+    [organisationId, names],
+  );
+  return new Map(found.map((team) => [team.name.toLowerCase(), { id: team.id, name: team.name, grantedRoleIds: team.granted_role_ids }]));
+}
+
+/** Placeholder users (no issuer or subject, unverified): they become the person at their first verified sign-in. */
+async function createPlaceholders(manager: EntityManager, rows: RowPlan[]): Promise<void> {
+  if (rows.length === 0) return;
+  const created: { id: string; email: string }[] = await manager.query(
+    `INSERT INTO users (email, display_name, email_verified)
+     SELECT email, name, false FROM unnest($1::text[], $2::text[]) AS x(email, name)
+     ON CONFLICT (lower(email)) WHERE email IS NOT NULL DO NOTHING RETURNING id, email`,
+    [rows.map((row) => row.email), rows.map((row) => row.name)],
+  );
+  // Someone signed in with one of these addresses since the plan was made (sign-in takes no email lock).
+  if (created.length < rows.length) throw conflict('Some of these people were added meanwhile; run the import again');
+  const ids = new Map(created.map((user) => [user.email, user.id]));
+  for (const row of rows) row.userId = ids.get(row.email) as string;
+}
+
+async function createMemberships(manager: EntityManager, organisationId: string, rows: RowPlan[]): Promise<void> {
+  if (rows.length === 0) return;
+  const created: { id: string; user_id: string }[] = await manager.query(
+    `INSERT INTO memberships (organisation_id, user_id, status)
+     SELECT $1, u, $3 FROM unnest($2::uuid[]) AS x(u)
+     ON CONFLICT (organisation_id, user_id) DO NOTHING RETURNING id, user_id`,
+    [organisationId, rows.map((row) => row.userId), MembershipStatus.ACTIVE],
+  );
+  // Joined meanwhile (an auto-join sign-in, an accepted invitation): the plan no longer holds.
+  if (created.length < rows.length) throw conflict('Some of these people joined the organisation meanwhile; run the import again');
+  const ids = new Map(created.map((membership) => [membership.user_id, membership.id]));
+  for (const row of rows) row.membershipId = ids.get(row.userId as string) as string;
+}
+
+/** Direct roles, new and existing members alike (a role held already is left as it is). */
+async function addRoles(manager: EntityManager, organisationId: string, rows: RowPlan[]): Promise<void> {
+  const links = rows.flatMap((row) => row.roleIds.map((roleId) => ({ membershipId: row.membershipId as string, roleId })));
+  if (links.length === 0) return;
+  await manager.query(
+    `INSERT INTO membership_roles (membership_id, role_id, organisation_id)
+     SELECT m, r, $1 FROM unnest($2::uuid[], $3::uuid[]) AS x(m, r) ON CONFLICT DO NOTHING`,
+    [organisationId, links.map((link) => link.membershipId), links.map((link) => link.roleId)],
+  );
+}
+
+/** Team places as MEMBER; a place held already (perhaps as MANAGER) is left as it is. */
+async function addTeamPlaces(manager: EntityManager, organisationId: string, rows: RowPlan[]): Promise<void> {
+  const places = rows.flatMap((row) => row.teamIds.map((teamId) => ({ membershipId: row.membershipId as string, teamId })));
+  if (places.length === 0) return;
+  await manager.query(
+    `INSERT INTO team_members (team_id, membership_id, organisation_id, role)
+     SELECT t, m, $1, $4 FROM unnest($2::uuid[], $3::uuid[]) AS x(m, t) ON CONFLICT DO NOTHING`,
+    [organisationId, places.map((place) => place.membershipId), places.map((place) => place.teamId), TeamMemberRole.MEMBER],
+  );
+}
+
+/** Access and loaders of this request may have changed (the caller may have imported themselves). */
+function forget(ctx: RequestContext, plan: ImportPlan): void {
+  ctx.invalidateAccess();
+  for (const row of plan.rows) {
+    if (row.membershipId) {
+      ctx.loaders.rolesByMembershipId.clear(row.membershipId);
+      ctx.loaders.teamPlacesByMembershipId.clear(row.membershipId);
+    }
+    if (row.userId) ctx.loaders.membershipsByUserId.clear(row.userId);
+  }
+}
+
+function payload(plan: ImportPlan, dryRun: boolean): ImportMembersPayload {
+  return {
+    dryRun,
+    created: plan.created,
+    updated: plan.updated,
+    rows: plan.rows.map(({ line, email, status, errors }) => ({ line, email, status, errors })),
+  };
+}

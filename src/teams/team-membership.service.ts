@@ -1,0 +1,145 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { AccessSnapshot } from '../access/access-snapshot';
+import { assertCanGrant } from '../access/escalation-guard';
+import type { AuditService } from '../audit/audit.service';
+import type { RequestContext } from '../core/context/request-context';
+import { badInput, conflict, forbidden } from '../core/errors';
+import { isId } from '../core/ids';
+import { TEAM_MANAGER_PERMISSIONS } from '../core/permissions/built-in-permissions';
+import type { PermissionCatalogue } from '../core/permissions/permission-catalogue';
+import { assertOwnerRemains, lockOrganisation } from '../memberships/last-owner-guard';
+import type { OrganisationEntity } from '../organisations/organisation.entity';
+import { assertMayTakeOwner, grantedRoles, reloadTeam, requireTeam } from './team-access';
+import { TeamMemberRole } from './team-member-role';
+import type { TeamMemberEntity } from './team-member.entity';
+import type { TeamMemberInput } from './team.inputs';
+import { teamPlaceFromRow } from './team.rows';
+import type { TeamEntity } from './team.entity';
+
+const PLACE_COLUMNS = 'team_id, membership_id, organisation_id, role, added_at';
+
+/**
+ * Team places: adding, moving (MANAGER/MEMBER) and removing members. teams:manage-members in the
+ * organisation or in the team's scope (its MANAGER). Within a request, the team is the object (NOT_FOUND
+ * when unseen); a membership that is not of its organisation, or not in the team, is BAD_USER_INPUT.
+ */
+export class TeamMembershipService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly catalogue: PermissionCatalogue,
+  ) {}
+
+  /**
+   * A place in the team grants the team's roles and, as MANAGER, the team-manager permissions; the
+   * caller must be able to grant both (no escalation).
+   */
+  async add(ctx: RequestContext, input: TeamMemberInput): Promise<TeamMemberEntity> {
+    const { team, snapshot } = await requireTeam(ctx, input.teamId, 'teams:manage-members', true);
+    const organisation = (await ctx.loaders.organisationById.load(team.organisationId)) as OrganisationEntity;
+    if (input.role === TeamMemberRole.MANAGER) this.assertMayAppointManager(snapshot, team, organisation);
+    const place = await this.dataSource.transaction(async (manager) => {
+      await lockOrganisation(manager, team.organisationId);
+      await reloadTeam(manager, team);
+      const userId = await this.memberOf(manager, team, input.membershipId);
+      assertCanGrant(snapshot, await grantedRoles(manager, team.id), this.catalogue, organisation.permissionBoundary);
+      const rows: Record<string, unknown>[] = await manager.query(
+        `INSERT INTO team_members (team_id, membership_id, organisation_id, role) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (team_id, membership_id) DO NOTHING RETURNING ${PLACE_COLUMNS}`,
+        [team.id, input.membershipId, team.organisationId, input.role],
+      );
+      if (rows.length === 0) throw conflict('The member is already in this team');
+      await this.audit.record(manager, ctx, {
+        organisationId: team.organisationId,
+        action: 'team.member-added',
+        targetType: 'Team',
+        targetId: team.id,
+        details: { membershipId: input.membershipId, userId, role: input.role },
+      });
+      return teamPlaceFromRow(rows[0]);
+    });
+    this.forget(ctx, team, input.membershipId);
+    return place;
+  }
+
+  /** Moves a member between MANAGER and MEMBER; asking for the current role changes nothing. */
+  async setRole(ctx: RequestContext, input: TeamMemberInput): Promise<TeamMemberEntity> {
+    const { team, snapshot } = await requireTeam(ctx, input.teamId, 'teams:manage-members', true);
+    const organisation = (await ctx.loaders.organisationById.load(team.organisationId)) as OrganisationEntity;
+    if (input.role === TeamMemberRole.MANAGER) this.assertMayAppointManager(snapshot, team, organisation);
+    const place = await this.dataSource.transaction(async (manager) => {
+      await lockOrganisation(manager, team.organisationId);
+      await reloadTeam(manager, team);
+      const current = await this.placeOf(manager, team, input.membershipId);
+      if (current.role === input.role) return current;
+      await manager.query('UPDATE team_members SET role = $3 WHERE team_id = $1 AND membership_id = $2', [team.id, current.membershipId, input.role]);
+      await this.audit.record(manager, ctx, {
+        organisationId: team.organisationId,
+        action: 'team.member-role-changed',
+        targetType: 'Team',
+        targetId: team.id,
+        details: { membershipId: current.membershipId, from: current.role, to: input.role },
+      });
+      return Object.assign(current, { role: input.role });
+    });
+    this.forget(ctx, team, input.membershipId);
+    return place;
+  }
+
+  /**
+   * Removes a member's place (the membership stays). Leaving a team that grants Owner takes Owner
+   * away: Owners only, and an active Owner must remain.
+   */
+  async remove(ctx: RequestContext, teamId: string, membershipId: string): Promise<boolean> {
+    const { team, snapshot } = await requireTeam(ctx, teamId, 'teams:manage-members', true);
+    await this.dataSource.transaction(async (manager) => {
+      await lockOrganisation(manager, team.organisationId);
+      await reloadTeam(manager, team);
+      const current = await this.placeOf(manager, team, membershipId);
+      assertMayTakeOwner(snapshot, await grantedRoles(manager, team.id), 'remove a member from a team that grants the Owner role');
+      await manager.query('DELETE FROM team_members WHERE team_id = $1 AND membership_id = $2', [team.id, current.membershipId]);
+      await assertOwnerRemains(manager, team.organisationId);
+      await this.audit.record(manager, ctx, {
+        organisationId: team.organisationId,
+        action: 'team.member-removed',
+        targetType: 'Team',
+        targetId: team.id,
+        details: { membershipId: current.membershipId, role: current.role },
+      });
+    });
+    this.forget(ctx, team, membershipId);
+    return true;
+  }
+
+  /** A MANAGER gets the team-manager permissions in the team's scope: the caller must hold them there. */
+  private assertMayAppointManager(snapshot: AccessSnapshot, team: TeamEntity, organisation: OrganisationEntity): void {
+    const boundary = organisation.permissionBoundary;
+    const missing = TEAM_MANAGER_PERMISSIONS.filter((key) => (boundary === null || boundary.includes(key)) && !snapshot.hasInTeam(team.id, key));
+    if (missing.length > 0) throw forbidden(`You cannot appoint a team manager: you do not hold ${missing.join(', ')} for this team`);
+  }
+
+  /** The membership's user, when the membership belongs to the team's organisation (locked against removal). */
+  private async memberOf(manager: EntityManager, team: TeamEntity, membershipId: string): Promise<string> {
+    const rows: { user_id: string }[] = isId(membershipId)
+      ? await manager.query('SELECT user_id FROM memberships WHERE id = $1 AND organisation_id = $2 FOR SHARE', [membershipId, team.organisationId])
+      : [];
+    if (rows.length === 0) throw badInput('Unknown membership', { field: 'membershipId' });
+    return rows[0].user_id;
+  }
+
+  /** The membership's place in the team; not in the team (or not a membership of ours) is BAD_USER_INPUT. */
+  private async placeOf(manager: EntityManager, team: TeamEntity, membershipId: string): Promise<TeamMemberEntity> {
+    const rows: Record<string, unknown>[] = isId(membershipId)
+      ? await manager.query(`SELECT ${PLACE_COLUMNS} FROM team_members WHERE team_id = $1 AND membership_id = $2 FOR UPDATE`, [team.id, membershipId])
+      : [];
+    if (rows.length === 0) throw badInput('The membership is not in this team', { field: 'membershipId' });
+    return teamPlaceFromRow(rows[0]);
+  }
+
+  /** Access and the loaders that cached the team's size or the member's places are stale now. */
+  private forget(ctx: RequestContext, team: TeamEntity, membershipId: string): void {
+    ctx.invalidateAccess();
+    ctx.loaders.memberCountByTeamId.clear(team.id);
+    ctx.loaders.teamPlacesByMembershipId.clear(membershipId);
+  }
+}
