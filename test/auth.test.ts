@@ -118,6 +118,38 @@ describe('authentication', () => {
   });
 });
 
+describe('email ownership', () => {
+  let service: TestService;
+  beforeAll(async () => {
+    service = await startTestService();
+  });
+  afterAll(() => service.stop());
+
+  it('never binds Owner to an account that only claimed the address unverified', async () => {
+    const email = `claimed-${Date.now()}@example.com`;
+    const claimer = await signIn(service, { email, emailVerified: false });
+    const users = service.database.dataSource.getRepository(UserEntity);
+    expect((await users.findOneByOrFail({ id: claimer.userId })).email).toBe(email);
+    const admin = await platformAdmin(service);
+    const created = await service.graphql(
+      'mutation($input: CreateOrganisationInput!) { createOrganisation(input: $input) { id } }',
+      { input: { name: 'Claimed', slug: `claimed-${Date.now()}`, ownerEmail: email } },
+      admin.token,
+    );
+    expect(created.errors).toBeUndefined();
+    // The claimer lost the address (audited) and holds nothing; a placeholder holds Owner.
+    expect((await users.findOneByOrFail({ id: claimer.userId })).email).toBeNull();
+    expect((await service.graphql('{ viewer { memberships { id } } }', {}, claimer.token)).data.viewer.memberships).toEqual([]);
+    const placeholder = await users.findOneByOrFail({ email });
+    expect(placeholder.issuer).toBeNull();
+    // Whoever proves the address becomes the Owner.
+    const owner = await signIn(service, { email });
+    expect(owner.userId).toBe(placeholder.id);
+    const viewer = await service.graphql('{ viewer { memberships { roles { name } } } }', {}, owner.token);
+    expect(viewer.data.viewer.memberships).toEqual([{ roles: [{ name: 'Owner' }] }]);
+  });
+});
+
 describe('key rotation', () => {
   let service: TestService;
   beforeAll(async () => {

@@ -10,6 +10,7 @@ import type { MembershipWriter } from '../memberships/membership-writer';
 import { MembershipStatus } from '../memberships/membership-status';
 import { BUILT_IN_ROLES } from '../roles/built-in-roles';
 import { RoleEntity } from '../roles/role.entity';
+import { releaseUnverifiedEmails } from '../users/email-ownership';
 import { UserEntity } from '../users/user.entity';
 import { OrganisationEntity } from './organisation.entity';
 import { DOMAIN_PATTERN, type CreateOrganisationInput, type UpdateOrganisationInput } from './organisation.inputs';
@@ -97,9 +98,13 @@ export class OrganisationService {
     }
   }
 
-  /** An existing user with that email, or a placeholder linked at their first verified sign-in. */
+  /**
+   * An existing user with that email (who signed in with it verified, or a placeholder), or a new placeholder
+   * linked at the person's first verified sign-in.
+   */
   async findOrCreatePlaceholder(manager: EntityManager, email: string): Promise<UserEntity> {
     await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`user-email:${email}`]);
+    await releaseUnverifiedEmails(manager, this.audit, null, [email]);
     const existing = await manager.createQueryBuilder(UserEntity, 'u').where('lower(u.email) = :email', { email }).getOne();
     if (existing) return existing;
     return manager.save(manager.create(UserEntity, { email, emailVerified: false, displayName: '' }));

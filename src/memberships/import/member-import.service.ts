@@ -1,3 +1,4 @@
+import { releaseUnverifiedEmails } from '../../users/email-ownership';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AccessSnapshot } from '../../access/access-snapshot';
 import { assertCanGrant } from '../../access/escalation-guard';
@@ -54,7 +55,11 @@ export class MemberImportService {
       const current = await lockOrganisation(manager, organisation.id);
       await lockEmails(manager, rows);
       const decided = await this.plan(manager, rows, current, snapshot, true);
-      if (!decided.failed) await this.write(manager, ctx, current.id, decided);
+      if (!decided.failed) {
+        // Accounts that only claimed an address unverified do not own it: the placeholder takes it.
+        await releaseUnverifiedEmails(manager, this.audit, ctx, validEmails(rows));
+        await this.write(manager, ctx, current.id, decided);
+      }
       return decided;
     });
     if (!plan.failed) forget(ctx, plan);
@@ -150,7 +155,10 @@ function validEmails(rows: MemberCsvRow[]): string[] {
   return [...new Set(rows.filter((row) => row.emailValid).map((row) => row.email))];
 }
 
-/** Users by email (case-insensitively, on the unique index) with their membership here and what it holds. */
+/**
+ * Users owning these emails (case-insensitively, on the unique index) with their membership here and what
+ * it holds. An account that signed in with an address unverified does not own it (see releaseUnverifiedEmails).
+ */
 async function findPeople(manager: EntityManager, organisationId: string, rows: MemberCsvRow[]): Promise<Map<string, KnownPerson>> {
   const emails = validEmails(rows);
   if (emails.length === 0) return new Map();
@@ -159,7 +167,7 @@ async function findPeople(manager: EntityManager, organisationId: string, rows: 
             ARRAY(SELECT mr.role_id FROM membership_roles mr WHERE mr.membership_id = m.id) AS role_ids,
             ARRAY(SELECT tm.team_id FROM team_members tm WHERE tm.membership_id = m.id) AS team_ids
      FROM users u LEFT JOIN memberships m ON m.user_id = u.id AND m.organisation_id = $1
-     WHERE lower(u.email) = ANY($2::text[])`,
+     WHERE lower(u.email) = ANY($2::text[]) AND NOT (u.issuer IS NOT NULL AND NOT u.email_verified)`,
     [organisationId, emails],
   );
   return new Map(found.map((row) => [row.email, { userId: row.user_id, membershipId: row.membership_id, roleIds: row.role_ids, teamIds: row.team_ids }]));
