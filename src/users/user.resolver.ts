@@ -31,7 +31,11 @@ export class UserResolver {
 export async function visibleThrough(ctx: RequestContext, userId: string): Promise<Scope[]> {
   if (!ctx.principal) return [];
   const memberships = await ctx.loaders.membershipsByUserId.load(userId);
-  const organisationIds = memberships.map((membership) => membership.organisationId);
+  return scopesWithMembersRead(ctx, memberships.map((membership) => membership.organisationId));
+}
+
+/** Of these organisations, those where the caller may read members (one statement for all of them). */
+export async function scopesWithMembersRead(ctx: RequestContext, organisationIds: string[]): Promise<Scope[]> {
   await ctx.preloadAccess(organisationIds);
   const allowed = await Promise.all(organisationIds.map(async (id) => (await ctx.access(id)).has('members:read')));
   return organisationIds.filter((_id, index) => allowed[index]).map((organisationId) => ({ organisationId }));

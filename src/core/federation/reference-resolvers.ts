@@ -1,7 +1,7 @@
 import type { RequestContext } from '../context/request-context';
 import { isId } from '../ids';
 import { userView } from '../../users/user.type';
-import { visibleThrough } from '../../users/user.resolver';
+import { scopesWithMembersRead } from '../../users/user.resolver';
 
 type Reference = { id: string };
 
@@ -18,10 +18,10 @@ export const referenceResolvers = {
   User: {
     async __resolveReference(reference: Reference, ctx: RequestContext) {
       if (!ctx.principal || !isId(reference.id)) return null;
-      const user = await ctx.loaders.userById.load(reference.id);
-      if (!user) return null;
-      const seenThrough = await visibleThrough(ctx, user.id);
-      return user.id === ctx.userId || seenThrough.length > 0 ? userView(user, seenThrough) : null;
+      const found = await ctx.loaders.userWithOrganisationsById.load(reference.id);
+      if (!found) return null;
+      const seenThrough = await scopesWithMembersRead(ctx, found.organisationIds);
+      return found.user.id === ctx.userId || seenThrough.length > 0 ? userView(found.user, seenThrough) : null;
     },
   },
   Membership: {
