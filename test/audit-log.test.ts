@@ -164,6 +164,15 @@ describe('audit log', () => {
     expect((await service.graphql('query($id: ID!) { user(id: $id) { id } }', { id: adminOfA.userId }, auditor.token)).data.user).toBeNull();
   });
 
+  it('hides email addresses in details from readers without members:read-contact', async () => {
+    const query = `query($id: ID!) { organisation(id: $id) { auditLog(first: 1, filter: { action: "organisation.created" }) { edges { node { details } } } } }`;
+    const forAuditor = await service.graphql(query, { id: orgA.id }, auditor.token);
+    expect(forAuditor.errors).toBeUndefined();
+    expect(forAuditor.data.organisation.auditLog.edges[0].node.details.ownerEmail).toBe('[email hidden]');
+    const forAdmin = await service.graphql(query, { id: orgA.id }, adminOfA.token);
+    expect(forAdmin.data.organisation.auditLog.edges[0].node.details.ownerEmail).toBe(orgA.owner.email);
+  });
+
   it('refuses callers without audit:read, and other organisations', async () => {
     const viewer = await log({ first: 5 }, viewerOfA.token);
     expect(errorCodes(viewer)).toEqual(['FORBIDDEN']);

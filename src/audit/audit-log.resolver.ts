@@ -4,7 +4,9 @@ import type { Connection } from '../core/graphql/connection';
 import type { OrganisationEntity } from '../organisations/organisation.entity';
 import { OrganisationType } from '../organisations/organisation.type';
 import { UserType } from '../users/user.type';
+import { GraphQLJSONObject } from 'graphql-scalars';
 import { auditActorView, type AuditActorView } from './audit-actor';
+import { redactEmails } from './audit-details';
 import { AuditEventConnection, AuditEventType, type AuditEventView } from './audit-event.type';
 import { AuditFilter } from './audit.inputs';
 
@@ -24,6 +26,12 @@ export class OrganisationAuditLogResolver {
 
 @Resolver(() => AuditEventType)
 export class AuditEventResolver {
+  @FieldResolver(() => GraphQLJSONObject, { description: 'What changed, as recorded; email addresses hidden without members:read-contact' })
+  async details(@Ctx() ctx: RequestContext, @Root() event: AuditEventView): Promise<Record<string, unknown>> {
+    const snapshot = await ctx.access(event.organisationId);
+    return snapshot.has('members:read-contact') ? event.details : (redactEmails(event.details) as Record<string, unknown>);
+  }
+
   @FieldResolver(() => UserType, { nullable: true, description: 'Who acted: null for the system, or for a user since erased. Readers see at least id and displayName' })
   async actor(@Ctx() ctx: RequestContext, @Root() event: AuditEventView): Promise<AuditActorView | null> {
     if (!event.actorUserId) return null;
