@@ -405,6 +405,10 @@ describe('invitations', () => {
       const outbox = await outboxTo(first.email);
       expect(outbox).toHaveLength(2);
       expect(outbox[1].body).toContain(`?token=${token}`);
+      // The first email, unsent, is withdrawn: its link would not work.
+      expect(outbox[0]).toMatchObject({ status: 'SUPERSEDED', invitation_id: first.invitation.id });
+      expect(outbox[0].body).not.toContain(first.token);
+      expect(outbox[1]).toMatchObject({ status: 'PENDING', invitation_id: first.invitation.id });
       expect((await auditOf('invitation.resent', invitation.id))[0].actor_user_id).toBe(adminOfA.userId);
 
       const invitee = await signIn(service, { email: first.email });
@@ -465,6 +469,7 @@ describe('invitations', () => {
       expect(response.data.cancelInvitation).toMatchObject({ id: first.invitation.id, status: 'CANCELLED', email: first.email });
       expect((await invitationRow(first.invitation.id)).cancelled_at).not.toBeNull();
       expect((await auditOf('invitation.cancelled', first.invitation.id))[0].actor_user_id).toBe(adminOfA.userId);
+      expect((await outboxTo(first.email)).map((email) => email.status)).toEqual(['SUPERSEDED']);
       const again = await expectNothingWritten(() => service.graphql(CANCEL_INVITATION, { id: first.invitation.id }, adminOfA.token));
       expect(errorCodes(again)).toEqual(['CONFLICT']);
       expect(again.errors?.[0].extensions?.reason).toBe('CANCELLED');

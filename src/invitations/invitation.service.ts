@@ -18,7 +18,7 @@ import { effectiveStatus, InvitationStatus } from './invitation-status';
 import { acceptUrl, newInvitationToken } from './invitation-token';
 import { InvitationEntity } from './invitation.entity';
 import type { InviteUserInput } from './invitation.inputs';
-import { enqueueEmail } from './outbox/email-outbox';
+import { enqueueEmail, supersedeInvitationEmails } from './outbox/email-outbox';
 
 export interface InvitationServiceOptions {
   /** INVITATION_ACCEPT_URL_BASE: the emailed link is this with `?token=…`. */
@@ -88,6 +88,7 @@ export class InvitationService {
       const previousExpiresAt = locked.expiresAt;
       Object.assign(locked, { tokenHash: hash, expiresAt: daysFromNow(organisation.invitationExpiryDays) });
       const saved = await manager.save(locked);
+      await supersedeInvitationEmails(manager, saved.id);
       await this.queueEmail(manager, ctx, organisation, saved, token);
       await this.audit.record(manager, ctx, {
         organisationId: organisation.id,
@@ -111,6 +112,7 @@ export class InvitationService {
       const wasStatus = effectiveStatus(locked);
       Object.assign(locked, { status: InvitationStatus.CANCELLED, cancelledAt: new Date() });
       const saved = await manager.save(locked);
+      await supersedeInvitationEmails(manager, saved.id);
       await this.audit.record(manager, ctx, {
         organisationId: saved.organisationId,
         action: 'invitation.cancelled',
@@ -219,7 +221,7 @@ export class InvitationService {
       url: acceptUrl(this.options.acceptUrlBase, token),
       expiresAt: invitation.expiresAt,
     });
-    await enqueueEmail(manager, { organisationId: organisation.id, to: invitation.email, subject, body });
+    await enqueueEmail(manager, { organisationId: organisation.id, invitationId: invitation.id, to: invitation.email, subject, body });
   }
 
   /** Two concurrent invitations of one email: the partial unique index lets one through. */
