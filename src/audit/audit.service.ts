@@ -15,16 +15,7 @@ export interface AuditRecord {
 /** Writes audit events inside the caller's transaction, so an event exists exactly when its change does. */
 export class AuditService {
   async record(manager: EntityManager, ctx: RequestContext | null, record: AuditRecord): Promise<void> {
-    const event = manager.create(AuditEventEntity, {
-      organisationId: record.organisationId,
-      actorUserId: record.actorUserId !== undefined ? record.actorUserId : (ctx?.userId ?? null),
-      action: record.action,
-      targetType: record.targetType,
-      targetId: record.targetId,
-      details: record.details ?? {},
-      requestId: ctx?.requestId ?? null,
-    });
-    await manager.save(event); // save, not insert: typeorm's insert types reject a jsonb record
+    await this.recordMany(manager, ctx, [record]);
   }
 
   /** Many events in one statement (bulk operations: one event per changed object, not one statement each). */
@@ -41,7 +32,8 @@ export class AuditService {
         requestId: ctx?.requestId ?? null,
       }),
     );
-    // 7 bind parameters per event; PostgreSQL takes at most 65,535 in one statement.
+    // save, not insert: typeorm's insert types reject a jsonb record. 7 bind parameters per event;
+    // PostgreSQL takes at most 65,535 in one statement.
     await manager.save(AuditEventEntity, events, { chunk: 9000 });
   }
 }
