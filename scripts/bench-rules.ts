@@ -328,7 +328,7 @@ async function main(): Promise<void> {
     ...(wanted.includes('shield') ? [{ name: 'graphql-shield naive', schema: naive, share: 0.15 }] : []),
   ];
   const only = process.env.BENCH_SCENARIO;
-  console.log(`bench:rules — node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), ${ROWS} rows, ${ITERATIONS} requests per variant (graphql-shield: ${Math.round(ITERATIONS * 0.15)}), ${ROUNDS} interleaved rounds`);
+  console.log(`bench:rules — node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), NODE_ENV=${process.env.NODE_ENV}, ${ROWS} rows, requests per variant in ${ROUNDS} interleaved rounds (column n)`);
   console.log(`query: ${QUERY.loc?.source.body.replace(/\s+/g, ' ').trim()}`);
   console.log(`rules really on — emails refused to a Viewer-role caller: ${await assertEmailsRefused(variants, services, catalogue)}`);
   const awaiting = [...new Set(Object.values(ruleMap).flatMap((fields) => Object.values(fields).flatMap((candidate) => compileRule(candidate).awaits)))];

@@ -1,23 +1,20 @@
 import { or } from 'graphql-shield';
 import type { RuleMap } from '../core/authz/apply-rules';
-import { decidePermission, isAuthenticated } from '../core/authz/common-rules';
+import type { AccessSnapshot } from '../access/access-snapshot';
+import { allowsInAnyScope, decidePermission, isAuthenticated } from '../core/authz/common-rules';
 import { objectRule } from '../core/authz/rule-engine';
 import type { RequestContext } from '../core/context/request-context';
 import { unauthenticated } from '../core/errors';
-import type { UserView } from './user.type';
+import type { Scope, UserView } from './user.type';
 
 export const isSelf = objectRule('isSelf', (user: { id: string }, ctx: RequestContext) => (ctx.principal ? user.id === ctx.userId : unauthenticated()));
 
-/** The caller holds `permission` in one of the organisations through which it reached this user. */
+/** The caller holds `permission` in one of the organisations (or teams) through which it reached this user. */
 function seenWith(permission: string) {
-  return objectRule(`userSeenWith:${permission}`, async (user: UserView, ctx: RequestContext) => {
-    if (!ctx.principal) return unauthenticated();
-    for (const { organisationId, teamId } of user.seenThrough ?? []) {
-      const snapshot = await ctx.access(organisationId);
-      if (teamId ? snapshot.hasInTeam(teamId, permission) : decidePermission(snapshot, permission) === true) return true;
-    }
-    return false;
-  });
+  const allows = (snapshot: AccessSnapshot, { teamId }: Scope) =>
+    teamId ? snapshot.hasInTeam(teamId, permission) : decidePermission(snapshot, permission) === true;
+  // Synchronous while the snapshots are known (inside a list they are), so the user's fields stay synchronous.
+  return objectRule(`userSeenWith:${permission}`, (user: UserView, ctx: RequestContext) => allowsInAnyScope(ctx, user.seenThrough ?? [], allows));
 }
 
 export const userRules: RuleMap = {

@@ -88,12 +88,20 @@ export const isActiveMemberOfParent = objectRule('isActiveMemberOfParent', (pare
  * `permission` is needed. Where the caller has no access at all the organisation looks missing (NOT_FOUND).
  */
 export function holdsOnArgument(permission: string, argument = 'organisationId') {
-  return fieldRule(`holdsOnArgument:${permission}:${argument}`, (_parent: unknown, args: Record<string, any>, ctx: RequestContext) => {
-    const organisationId = args[argument] ?? args.input?.[argument];
-    if (!isId(organisationId)) return notFound('Organisation');
-    return withAccess(ctx, organisationId, (snapshot) => {
+  const name = `holdsOnArgument:${permission}:${argument}`;
+  let created = permissionRules.get(name);
+  if (!created) {
+    // One rule object per name: graphql-shield refuses two different rules under one name.
+    const decide = (snapshot: AccessSnapshot) => {
       const verdict = decidePermission(snapshot, permission);
       return verdict === false && !snapshot.active ? notFound('Organisation') : verdict;
+    };
+    created = fieldRule(name, (_parent: unknown, args: Record<string, any>, ctx: RequestContext) => {
+      const organisationId = args[argument] ?? args.input?.[argument];
+      if (!isId(organisationId)) return notFound('Organisation');
+      return withAccess(ctx, organisationId, decide);
     });
-  });
+    permissionRules.set(name, created);
+  }
+  return created;
 }

@@ -254,7 +254,7 @@ interface MemoSlot {
   parent: object | undefined;
   verdict: Verdict | Promise<Verdict>;
   /** Answers that needed I/O, per object, so an object met again later is not asked again. */
-  awaited: Map<object, Verdict | Promise<Verdict>> | undefined;
+  awaited: Map<object, Promise<Verdict>> | undefined;
 }
 
 type MemoHolder = { [MEMO]?: (MemoSlot | undefined)[] };
@@ -272,27 +272,15 @@ export function answerFor(rule: CompiledRule, parent: unknown, args: any, ctx: u
   if (rule.slot < 0 || parent === null || typeof parent !== 'object' || ctx === null || typeof ctx !== 'object') return rule.check(parent, args, ctx, info);
   const memo = slotOf(ctx as MemoHolder, rule.slot);
   if (memo.parent === parent) return memo.verdict;
-  let verdict = memo.awaited?.get(parent);
+  let verdict: Verdict | Promise<Verdict> | undefined = memo.awaited?.get(parent);
   if (verdict === undefined) {
     verdict = rule.check(parent, args, ctx, info);
-    if (isPromise<Verdict>(verdict)) remember(memo, parent, verdict);
+    // Synchronous answers are cheap to recompute; those that waited for something are kept per object.
+    if (isPromise<Verdict>(verdict)) (memo.awaited ??= new Map()).set(parent, verdict);
   }
   memo.parent = parent;
   memo.verdict = verdict;
   return verdict;
-}
-
-function remember(memo: MemoSlot, parent: object, pending: Promise<Verdict>): void {
-  const awaited = (memo.awaited ??= new Map());
-  awaited.set(parent, pending);
-  pending.then(
-    (settled) => {
-      // Later fields of the object read the settled answer synchronously.
-      if (awaited.get(parent) === pending) awaited.set(parent, settled);
-      if (memo.parent === parent && memo.verdict === pending) memo.verdict = settled;
-    },
-    () => undefined, // verdict promises do not reject (rule failures become errors); the field reports it if one did
-  );
 }
 
 /** Drops every memoised answer of this request (before each mutation: it may change what the caller holds). */
