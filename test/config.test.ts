@@ -65,7 +65,6 @@ describe('loadConfig', () => {
     ['an unknown NODE_ENV', { NODE_ENV: 'staging' }, 'NODE_ENV'],
     ['a MIGRATE_ON_START that is not a boolean', { MIGRATE_ON_START: 'perhaps' }, 'MIGRATE_ON_START'],
     ['a negative clock tolerance', { AUTH_CLOCK_TOLERANCE_SECONDS: '-5' }, 'AUTH_CLOCK_TOLERANCE_SECONDS'],
-    ['a page size above 100', { MAX_PAGE_SIZE: '500' }, 'MAX_PAGE_SIZE'],
     ['an unknown log level', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
   ];
   it.each(badValues)('refuses %s, naming the variable', (_label, environment, variable) => {

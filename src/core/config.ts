@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { bool, cleanEnv, makeValidator, num, port, str, url } from 'envalid';
+import { bool, cleanEnv, makeValidator, port, str, url } from 'envalid';
 
 /** Raised when the environment does not describe a runnable service. */
 export class ConfigError extends Error {}
@@ -75,7 +75,6 @@ const specs = {
   PERMISSIONS_FILE: str({ default: undefined }),
   DEFAULT_ORGANISATION: slug({ default: undefined }),
   LAST_SIGN_IN_INTERVAL_SECONDS: positiveInteger({ default: 300 }),
-  MAX_PAGE_SIZE: num({ default: 100 }),
   MAX_QUERY_DEPTH: positiveInteger({ default: 12 }),
   MAX_BODY_BYTES: positiveInteger({ default: 1_000_000 }),
   INVITATION_ACCEPT_URL_BASE: url({ default: 'http://localhost:3000/invitations/accept', desc: 'invitation emails link here, with ?token=…' }),
@@ -108,9 +107,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
   }
   if (raw.AUTH_ISSUER && !raw.AUTH_AUDIENCE) {
     problems.push('  AUTH_AUDIENCE: required when AUTH_ISSUER is set (tokens must be meant for this service)');
-  }
-  if (raw.MAX_PAGE_SIZE < 1 || raw.MAX_PAGE_SIZE > 100) {
-    problems.push('  MAX_PAGE_SIZE: must be between 1 and 100');
   }
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
   return { ...raw, dataDir: path.resolve(raw.DATA_DIR), devIssuer: !raw.AUTH_ISSUER };
