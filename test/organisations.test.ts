@@ -5,6 +5,7 @@ import { OrganisationEntity } from '../src/organisations/organisation.entity';
 import { RoleEntity } from '../src/roles/role.entity';
 import { UserEntity } from '../src/users/user.entity';
 import { addMember, createOrganisation, memberWith, platformAdmin, signIn, type SignedInUser, type TestOrganisation } from './support/factories';
+import { expectNothingWritten as expectNothingWrittenIn } from './support/nothing-written';
 import { errorCodes, startTestService, type GraphQLResponse, type TestService } from './support/test-service';
 
 const CREATE = 'mutation($input: CreateOrganisationInput!) { createOrganisation(input: $input) { id name slug createdAt } }';
@@ -29,7 +30,6 @@ const OVERVIEW = `query($id: ID!) {
 }`;
 const VIEWER_PERMISSIONS = 'query($id: ID!) { organisation(id: $id) { id viewerPermissions } }';
 
-const TABLES = ['organisations', 'users', 'memberships', 'membership_roles', 'roles', 'teams', 'team_members', 'team_roles', 'invitations', 'audit_events'];
 
 let sequence = 0;
 const uniqueSlug = (prefix = 'org') => `${prefix}-${process.pid}-${Date.now().toString(36)}-${(sequence += 1)}`;
@@ -46,20 +46,7 @@ describe('organisations', () => {
 
   const db = () => service.database.dataSource;
 
-  /** Row counts of every application table. */
-  async function counts(): Promise<Record<string, number>> {
-    const result: Record<string, number> = {};
-    for (const table of TABLES) result[table] = Number((await db().query(`SELECT count(*)::int AS n FROM ${table}`))[0].n);
-    return result;
-  }
-
-  /** Runs `work` and asserts no application table changed. */
-  async function expectNothingWritten<T>(work: () => Promise<T>): Promise<T> {
-    const before = await counts();
-    const result = await work();
-    expect(await counts()).toEqual(before);
-    return result;
-  }
+  const expectNothingWritten = <T>(work: () => Promise<T>): Promise<T> => expectNothingWrittenIn(db(), work);
 
   const organisationRow = (id: string) => db().getRepository(OrganisationEntity).findOneByOrFail({ id });
 

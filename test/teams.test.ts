@@ -9,6 +9,7 @@ import { TeamMemberEntity } from '../src/teams/team-member.entity';
 import { TeamRoleEntity } from '../src/teams/team-role.entity';
 import { TeamEntity } from '../src/teams/team.entity';
 import { addMember, createOrganisation, memberWith, platformAdmin, signIn, type SignedInUser, type TestOrganisation } from './support/factories';
+import { expectNothingWritten as expectNothingWrittenIn } from './support/nothing-written';
 import { errorCodes, startTestService, type GraphQLResponse, type TestService } from './support/test-service';
 
 // The dashboards' operations, exactly as the contract writes them (with the fragments they spread).
@@ -47,7 +48,6 @@ const ENTITIES = `query($representations: [_Any!]!) {
   _entities(representations: $representations) { __typename ... on Team { id name } }
 }`;
 
-const TABLES = ['organisations', 'users', 'memberships', 'membership_roles', 'roles', 'teams', 'team_members', 'team_roles', 'invitations', 'invitation_teams', 'audit_events'];
 const NO_SUCH_ID = '00000000-0000-4000-8000-000000000000';
 
 describe('teams', () => {
@@ -78,19 +78,7 @@ describe('teams', () => {
   const run = <T = any>(name: OperationName, variables: Record<string, unknown>, token: string): Promise<GraphQLResponse<T>> => service.graphql<T>(OPERATIONS[name], variables, token);
   const uniqueName = (prefix = 'Team') => `${prefix} ${process.pid}-${(sequence += 1)}`;
 
-  async function counts(): Promise<Record<string, number>> {
-    const result: Record<string, number> = {};
-    for (const table of TABLES) result[table] = Number((await db().query(`SELECT count(*)::int AS n FROM ${table}`))[0].n);
-    return result;
-  }
-
-  /** Runs `work` and asserts no application table changed. */
-  async function expectNothingWritten<T>(work: () => Promise<T>): Promise<T> {
-    const before = await counts();
-    const result = await work();
-    expect(await counts()).toEqual(before);
-    return result;
-  }
+  const expectNothingWritten = <T>(work: () => Promise<T>): Promise<T> => expectNothingWrittenIn(db(), work);
 
   /** Runs the operation and expects exactly this error code, with nothing written. */
   async function expectRefused(code: string, name: OperationName, variables: Record<string, unknown>, token: string): Promise<void> {
