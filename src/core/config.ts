@@ -76,6 +76,7 @@ const specs = {
   DEFAULT_ORGANISATION: slug({ default: undefined }),
   LAST_SIGN_IN_INTERVAL_SECONDS: positiveInteger({ default: 300 }),
   MAX_QUERY_DEPTH: positiveInteger({ default: 12 }),
+  MAX_QUERY_COST: positiveInteger({ default: 250_000, desc: 'estimated cost (fields × page sizes) above which an operation is refused' }),
   MAX_BODY_BYTES: positiveInteger({ default: 1_000_000 }),
   INVITATION_ACCEPT_URL_BASE: url({ default: 'http://localhost:3000/invitations/accept', desc: 'invitation emails link here, with ?token=…' }),
   SMTP_URL: smtpUrl({ default: undefined, desc: 'smtp:// or smtps:// URL; unset: invitation emails are logged, not sent' }),

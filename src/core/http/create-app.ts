@@ -12,6 +12,7 @@ import { RequestContext } from '../context/request-context';
 import { migrationsApplied } from '../database/data-source';
 import { formatGraphQLError } from '../errors';
 import { logger } from '../logger';
+import { costLimitPlugin } from '../graphql/cost-limit';
 import { depthLimit } from '../graphql/depth-limit';
 
 export interface AppHandle {
@@ -34,7 +35,7 @@ export async function createApp(services: AppServices, schema: GraphQLSchema, au
     // Federated (inline) traces for the gateway, without the start-up notice.
     // The service owns SIGTERM/SIGINT (src/main.ts): drain, close the pool and the database, exit 0.
     stopOnTerminationSignals: false,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTrace({ includeErrors: { masked: true } })],
+    plugins: [costLimitPlugin(schema, services.config.MAX_QUERY_COST), ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTrace({ includeErrors: { masked: true } })],
   });
   await apollo.start();
 
