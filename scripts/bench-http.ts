@@ -28,7 +28,6 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import autocannon from 'autocannon';
-import { Kind, parse, print, visit, type DefinitionNode, type DocumentNode, type FragmentDefinitionNode } from 'graphql';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { DevIssuer } from '../src/core/auth/dev-issuer';
@@ -36,9 +35,8 @@ import { startService, type RunningService } from '../src/core/bootstrap';
 import { loadConfig } from '../src/core/config';
 import { createDataSource } from '../src/core/database/data-source';
 import { queryCounter } from '../src/core/database/query-counter';
+import { contractOperation } from '../test/support/contract';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const CONTRACT_FILE = path.join(ROOT, 'test', 'contract', 'dashboard.graphql');
 
 const positive = (name: string, fallback: number): number => {
   const raw = process.env[name];
@@ -178,31 +176,7 @@ class LoadGenerator {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Contract operations: the exact text the dashboards send (same extraction as test/support/contract.ts).
-
-const contract: DocumentNode = parse(fs.readFileSync(CONTRACT_FILE, 'utf8'));
-const fragments = new Map<string, FragmentDefinitionNode>();
-for (const definition of contract.definitions) {
-  if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-}
-
-function usedFragments(node: DefinitionNode, found = new Set<string>()): Set<string> {
-  visit(node, {
-    FragmentSpread(spread) {
-      if (found.has(spread.name.value)) return;
-      found.add(spread.name.value);
-      usedFragments(fragments.get(spread.name.value) as FragmentDefinitionNode, found);
-    },
-  });
-  return found;
-}
-
-function contractOperation(name: string): string {
-  const operation = contract.definitions.find((definition) => definition.kind === Kind.OPERATION_DEFINITION && definition.name?.value === name);
-  if (!operation) throw new Error(`No operation ${name} in ${CONTRACT_FILE}`);
-  const needed = [...usedFragments(operation)].map((fragment) => print(fragments.get(fragment) as FragmentDefinitionNode));
-  return [print(operation), ...needed].join('\n\n');
-}
+// Contract operations: the exact text the dashboards send, from test/support/contract.ts.
 
 // ---------------------------------------------------------------------------------------------
 // Database: a throwaway database on the given server, migrated and seeded with set-based SQL.

@@ -2,7 +2,21 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Kind, parse, print, visit, type DefinitionNode, type DocumentNode, type FragmentDefinitionNode } from 'graphql';
 
-const document: DocumentNode = parse(fs.readFileSync(path.resolve(__dirname, '../contract/dashboard.graphql'), 'utf8'));
+/** The checkout's root (the folder holding package.json), from the sources or from their build under dist/. */
+function projectRoot(from: string): string {
+  let directory = from;
+  while (!fs.existsSync(path.join(directory, 'package.json'))) {
+    const parent = path.dirname(directory);
+    if (parent === directory) throw new Error(`no package.json above ${from}`);
+    directory = parent;
+  }
+  return directory;
+}
+
+/** The dashboards' operations (a copy of ../shared/contract/dashboard.graphql). */
+export const CONTRACT_FILE = path.join(projectRoot(__dirname), 'test', 'contract', 'dashboard.graphql');
+
+const document: DocumentNode = parse(fs.readFileSync(CONTRACT_FILE, 'utf8'));
 const fragments = new Map<string, FragmentDefinitionNode>();
 for (const definition of document.definitions) {
   if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
