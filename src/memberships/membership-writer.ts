@@ -46,5 +46,3 @@ export class MembershipWriter {
     return { membership, created: true };
   }
 }
-
-export { MembershipStatus };

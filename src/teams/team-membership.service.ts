@@ -35,9 +35,7 @@ export class TeamMembershipService {
    * caller must be able to grant both (no escalation).
    */
   async add(ctx: RequestContext, input: TeamMemberInput): Promise<TeamMemberEntity> {
-    const { team, snapshot } = await requireTeam(ctx, input.teamId, 'teams:manage-members', true);
-    const organisation = (await ctx.loaders.organisationById.load(team.organisationId)) as OrganisationEntity;
-    if (input.role === TeamMemberRole.MANAGER) this.assertMayAppointManager(snapshot, team, organisation);
+    const { team, snapshot, organisation } = await this.authorisePlace(ctx, input);
     const place = await this.dataSource.transaction(async (manager) => {
       await lockOrganisation(manager, team.organisationId);
       await reloadTeam(manager, team);
@@ -64,9 +62,7 @@ export class TeamMembershipService {
 
   /** Moves a member between MANAGER and MEMBER; asking for the current role changes nothing. */
   async setRole(ctx: RequestContext, input: TeamMemberInput): Promise<TeamMemberEntity> {
-    const { team, snapshot } = await requireTeam(ctx, input.teamId, 'teams:manage-members', true);
-    const organisation = (await ctx.loaders.organisationById.load(team.organisationId)) as OrganisationEntity;
-    if (input.role === TeamMemberRole.MANAGER) this.assertMayAppointManager(snapshot, team, organisation);
+    const { team, snapshot, organisation } = await this.authorisePlace(ctx, input);
     const place = await this.dataSource.transaction(async (manager) => {
       await lockOrganisation(manager, team.organisationId);
       await reloadTeam(manager, team);
@@ -109,6 +105,14 @@ export class TeamMembershipService {
     });
     this.forget(ctx, team, membershipId);
     return true;
+  }
+
+  /** teams:manage-members for the team; giving someone the MANAGER place also needs what it grants. */
+  private async authorisePlace(ctx: RequestContext, input: TeamMemberInput): Promise<{ team: TeamEntity; snapshot: AccessSnapshot; organisation: OrganisationEntity }> {
+    const { team, snapshot } = await requireTeam(ctx, input.teamId, 'teams:manage-members', true);
+    const organisation = (await ctx.loaders.organisationById.load(team.organisationId)) as OrganisationEntity;
+    if (input.role === TeamMemberRole.MANAGER) this.assertMayAppointManager(snapshot, team, organisation);
+    return { team, snapshot, organisation };
   }
 
   /** A MANAGER gets the team-manager permissions in the team's scope: the caller must hold them there. */

@@ -21,9 +21,8 @@ export class UserResolver {
   async memberships(@Ctx() ctx: RequestContext, @Root() user: UserEntity): Promise<MembershipEntity[]> {
     const memberships = await ctx.loaders.membershipsByUserId.load(user.id);
     if (user.id === ctx.userId) return memberships;
-    await ctx.preloadAccess(memberships.map((membership) => membership.organisationId));
-    const visible = await Promise.all(memberships.map(async (membership) => (await ctx.access(membership.organisationId)).has('members:read')));
-    return memberships.filter((_membership, index) => visible[index]);
+    const readable = new Set((await scopesWithMembersRead(ctx, memberships.map((membership) => membership.organisationId))).map((scope) => scope.organisationId));
+    return memberships.filter((membership) => readable.has(membership.organisationId));
   }
 }
 

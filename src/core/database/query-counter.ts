@@ -7,20 +7,25 @@ import { logger } from '../logger';
  */
 export class QueryCounter {
   private total = 0;
-  private recent: string[] = [];
+  /** The statements' text, kept only while a measurement runs (nothing piles up in normal operation). */
+  private recording: string[] | null = null;
 
   record(statement: string): void {
     this.total += 1;
-    this.recent.push(statement);
-    if (this.recent.length > 1000) this.recent.shift();
+    this.recording?.push(statement);
   }
 
   /** Runs `work` and reports the statements issued meanwhile. */
   async measure<T>(work: () => Promise<T>): Promise<{ result: T; count: number; statements: string[] }> {
     const before = this.total;
-    this.recent = [];
-    const result = await work();
-    return { result, count: this.total - before, statements: [...this.recent] };
+    const statements: string[] = [];
+    this.recording = statements;
+    try {
+      const result = await work();
+      return { result, count: this.total - before, statements };
+    } finally {
+      this.recording = null;
+    }
   }
 }
 
