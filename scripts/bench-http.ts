@@ -22,6 +22,7 @@
 process.env.LOG_LEVEL = 'silent';
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -313,10 +314,10 @@ function assert(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(message);
 }
 
-async function send(baseUrl: string, scenario: Pick<Scenario, 'method' | 'path' | 'token'>, body: string | undefined): Promise<unknown> {
+async function send(baseUrl: string, scenario: Pick<Scenario, 'method' | 'path' | 'token'>, body: string | undefined, requestId?: string): Promise<unknown> {
   const response = await fetch(`${baseUrl}${scenario.path}`, {
     method: scenario.method,
-    headers: { 'content-type': 'application/json', ...(scenario.token ? { authorization: `Bearer ${scenario.token}` } : {}) },
+    headers: { 'content-type': 'application/json', ...(scenario.token ? { authorization: `Bearer ${scenario.token}` } : {}), ...(requestId ? { 'x-request-id': requestId } : {}) },
     body,
   });
   const text = await response.text();
@@ -572,7 +573,10 @@ async function main(): Promise<number> {
       }
       scenario.verify(responses);
       const counts = [];
-      for (const request of scenario.bodies) counts.push((await queryCounter.measure(() => send(baseUrl, scenario, request))).count);
+      for (const request of scenario.bodies) {
+        const requestId = randomUUID();
+        counts.push((await queryCounter.measureRequest(requestId, () => send(baseUrl, scenario, request, requestId))).count);
+      }
       statements.set(scenario.name, counts.join(' + '));
     }
     console.log(`checked: every scenario answers with data and no errors (${scenarios.length} scenarios)\n`);

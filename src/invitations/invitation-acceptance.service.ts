@@ -16,6 +16,7 @@ import { InvitationStatus } from './invitation-status';
 import { hashInvitationToken, isWellFormedToken } from './invitation-token';
 import { INVITATION_COLUMNS, invitationFromRow } from './invitation.rows';
 import { InvitationEntity } from './invitation.entity';
+import { runTransaction } from '../core/database/transaction';
 
 const ALREADY_MEMBER = () => invitationConflict(InvitationRefusal.ALREADY_MEMBER, 'You are already a member of this organisation');
 
@@ -38,7 +39,7 @@ export class InvitationAcceptanceService {
     const tokenHash = hashInvitationToken(token);
     let membership: MembershipEntity;
     try {
-      membership = await this.dataSource.transaction(async (manager) => {
+      membership = await runTransaction(this.dataSource, async (manager) => {
         const invitation = await this.lockByTokenHash(manager, tokenHash);
         assertInvitee(principal.identity, invitation.email);
         assertStillOpen(invitation);

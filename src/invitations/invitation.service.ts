@@ -19,6 +19,7 @@ import { acceptUrl, newInvitationToken } from './invitation-token';
 import { InvitationEntity } from './invitation.entity';
 import type { InviteUserInput } from './invitation.inputs';
 import { enqueueEmail, supersedeInvitationEmails } from './outbox/email-outbox';
+import { runTransaction } from '../core/database/transaction';
 
 export interface InvitationServiceOptions {
   /** INVITATION_ACCEPT_URL_BASE: the emailed link is this with `?token=…`. */
@@ -58,7 +59,7 @@ export class InvitationService {
     const teams = await this.offeredTeams(organisation.id, input.teamIds ?? []);
     const { token, hash } = newInvitationToken();
     const invitation = await this.writing(() =>
-      this.dataSource.transaction(async (manager) => {
+      runTransaction(this.dataSource, async (manager) => {
         await this.assertNotMember(manager, organisation.id, email);
         await this.assertNoOpenInvitation(manager, organisation.id, email);
         // The invitee exists as a User from now on: a placeholder, linked at their first verified sign-in.
@@ -80,7 +81,7 @@ export class InvitationService {
     // A new token is a new grant of the invitation's roles: the resender must be able to give them too.
     assertCanGrant(snapshot, await ctx.loaders.rolesByInvitationId.load(found.id), this.catalogue, organisation.permissionBoundary);
     const { token, hash } = newInvitationToken();
-    const invitation = await this.dataSource.transaction(async (manager) => {
+    const invitation = await runTransaction(this.dataSource, async (manager) => {
       const locked = await this.locked(manager, found.id);
       if (locked.status !== InvitationStatus.PENDING) throw notPending(locked.status);
       assertDomainAllowed(organisation.allowedEmailDomains, locked.email);
@@ -106,7 +107,7 @@ export class InvitationService {
   /** invitations:manage: a pending (or expired) invitation becomes CANCELLED; accepted or cancelled ones are a CONFLICT. */
   async cancel(ctx: RequestContext, id: string): Promise<InvitationEntity> {
     const found = await this.findManageable(ctx, id);
-    const invitation = await this.dataSource.transaction(async (manager) => {
+    const invitation = await runTransaction(this.dataSource, async (manager) => {
       const locked = await this.locked(manager, found.id);
       if (locked.status !== InvitationStatus.PENDING) throw notPending(locked.status);
       const wasStatus = effectiveStatus(locked);

@@ -6,6 +6,7 @@ import { isId } from '../core/ids';
 import { assertOwnerRemains, holdsOwner, lockOrganisation } from './last-owner-guard';
 import { MembershipStatus } from './membership-status';
 import { MembershipEntity } from './membership.entity';
+import { runTransaction } from '../core/database/transaction';
 
 type Transition = 'approve' | 'deactivate' | 'reactivate';
 
@@ -42,7 +43,7 @@ export class MembershipLifecycleService {
   /** Removes the membership and its team places; the User stays. */
   async remove(ctx: RequestContext, membershipId: string): Promise<boolean> {
     const target = await this.findManageable(ctx, membershipId);
-    await this.dataSource.transaction(async (manager) => {
+    await runTransaction(this.dataSource, async (manager) => {
       await lockOrganisation(manager, target.organisationId);
       const current = await this.reload(manager, target);
       await this.assertMayActOnOwner(ctx, manager, current);
@@ -58,7 +59,7 @@ export class MembershipLifecycleService {
   private async transition(ctx: RequestContext, membershipId: string, kind: Transition): Promise<MembershipEntity> {
     const target = await this.findManageable(ctx, membershipId);
     const rule = TRANSITIONS[kind];
-    const saved = await this.dataSource.transaction(async (manager) => {
+    const saved = await runTransaction(this.dataSource, async (manager) => {
       await lockOrganisation(manager, target.organisationId);
       const current = await this.reload(manager, target);
       if (current.status === rule.to) return current; // idempotent: asking again changes nothing

@@ -11,6 +11,7 @@ import { assertOwnerRemains, lockOrganisation } from './last-owner-guard';
 import { RoleAssignmentMode, type AssignRolesInput } from './membership.inputs';
 import { MembershipRoleEntity } from './membership-role.entity';
 import { MembershipEntity } from './membership.entity';
+import { runTransaction } from '../core/database/transaction';
 
 /** Bulk role assignment: ADD, REMOVE or REPLACE over many memberships in one transaction. */
 export class RoleAssignmentService {
@@ -35,7 +36,7 @@ export class RoleAssignmentService {
     if (unknownRoles.length > 0) throw badInput(`Unknown roles: ${unknownRoles.join(', ')}`, { field: 'roleIds', unknown: unknownRoles });
     if (input.mode !== RoleAssignmentMode.REMOVE) assertCanGrant(snapshot, roles, this.catalogue, organisation.permissionBoundary);
 
-    await this.dataSource.transaction(async (manager) => {
+    await runTransaction(this.dataSource, async (manager) => {
       await lockOrganisation(manager, organisation.id);
       const current: MembershipRoleEntity[] = await manager.findBy(MembershipRoleEntity, { membershipId: In(membershipIds), organisationId: organisation.id });
       const toRemove = this.removals(input.mode, current, roleIds);

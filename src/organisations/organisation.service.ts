@@ -14,6 +14,7 @@ import { releaseUnverifiedEmails } from '../users/email-ownership';
 import { UserEntity } from '../users/user.entity';
 import { OrganisationEntity } from './organisation.entity';
 import { DOMAIN_PATTERN, type CreateOrganisationInput, type UpdateOrganisationInput } from './organisation.inputs';
+import { runTransaction } from '../core/database/transaction';
 
 // created_at to the microsecond, as PostgreSQL stores it: a JavaScript Date keeps only milliseconds, and a
 // cursor rounded down would repeat the row it names (and every row of the same millisecond) on the next page.
@@ -75,7 +76,7 @@ export class OrganisationService {
     if (!principal.isPlatformAdmin) throw forbidden('Only platform administrators create organisations');
     const ownerEmail = input.ownerEmail.trim().toLowerCase();
     try {
-      return await this.dataSource.transaction(async (manager) => {
+      return await runTransaction(this.dataSource, async (manager) => {
         const organisation = await manager.save(manager.create(OrganisationEntity, { name: input.name.trim(), slug: input.slug }));
         await manager.insert(
           RoleEntity,
@@ -118,7 +119,7 @@ export class OrganisationService {
       if (!snapshot.owner) throw forbidden('Only Owners change the permission boundary');
       changes.permissionBoundary = this.validatedBoundary(input.permissionBoundary);
     }
-    return this.dataSource.transaction(async (manager) => {
+    return runTransaction(this.dataSource, async (manager) => {
       const organisation = await manager.findOne(OrganisationEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!organisation) throw notFound('Organisation');
       const before = Object.fromEntries(Object.keys(changes).map((key) => [key, organisation[key as keyof OrganisationEntity]]));

@@ -9,6 +9,7 @@ import type { PermissionCatalogue } from '../core/permissions/permission-catalog
 import { OrganisationEntity } from '../organisations/organisation.entity';
 import type { CreateRoleInput, UpdateRoleInput } from './role.inputs';
 import { RoleEntity } from './role.entity';
+import { runTransaction } from '../core/database/transaction';
 
 /** Custom roles: created, edited and deleted within the catalogue, the boundary and the caller's own permissions. */
 export class RoleService {
@@ -26,7 +27,7 @@ export class RoleService {
     const permissions = this.validPermissions(input.permissions, organisation);
     assertHoldsAll(snapshot, permissions, this.catalogue, organisation.permissionBoundary, 'these permissions');
     return this.writing(input.name, () =>
-      this.dataSource.transaction(async (manager) => {
+      runTransaction(this.dataSource, async (manager) => {
         const role = await manager.save(
           manager.create(RoleEntity, { organisationId: organisation.id, name: input.name.trim(), description: input.description?.trim() ?? '', builtInKey: null, permissions }),
         );
@@ -50,7 +51,7 @@ export class RoleService {
       assertHoldsAll(snapshot, added, this.catalogue, organisation.permissionBoundary, 'these permissions');
     }
     return this.writing(changes.name ?? role.name, () =>
-      this.dataSource.transaction(async (manager) => {
+      runTransaction(this.dataSource, async (manager) => {
         const locked = await manager.findOne(RoleEntity, { where: { id: role.id }, lock: { mode: 'pessimistic_write' } });
         if (!locked) throw notFound('Role');
         const before = { name: locked.name, description: locked.description, permissions: locked.permissions };
@@ -66,7 +67,7 @@ export class RoleService {
   /** Deletes a custom role; memberships, teams and invitations lose it in the same transaction. */
   async delete(ctx: RequestContext, id: string): Promise<boolean> {
     const role = await this.findManageable(ctx, id);
-    await this.dataSource.transaction(async (manager) => {
+    await runTransaction(this.dataSource, async (manager) => {
       const [{ members, teams }] = await manager.query(
         `SELECT (SELECT count(*) FROM membership_roles WHERE role_id = $1)::int AS members,
                 (SELECT count(*) FROM team_roles WHERE role_id = $1)::int AS teams`,

@@ -15,6 +15,7 @@ import type { TeamMemberEntity } from './team-member.entity';
 import type { TeamMemberInput } from './team.inputs';
 import { teamPlaceFromRow } from './team.rows';
 import type { TeamEntity } from './team.entity';
+import { runTransaction } from '../core/database/transaction';
 
 const PLACE_COLUMNS = 'team_id, membership_id, organisation_id, role, added_at';
 
@@ -36,7 +37,7 @@ export class TeamMembershipService {
    */
   async add(ctx: RequestContext, input: TeamMemberInput): Promise<TeamMemberEntity> {
     const { team, snapshot, organisation } = await this.authorisePlace(ctx, input);
-    const place = await this.dataSource.transaction(async (manager) => {
+    const place = await runTransaction(this.dataSource, async (manager) => {
       await lockOrganisation(manager, team.organisationId);
       await reloadTeam(manager, team);
       const userId = await this.memberOf(manager, team, input.membershipId);
@@ -63,7 +64,7 @@ export class TeamMembershipService {
   /** Moves a member between MANAGER and MEMBER; asking for the current role changes nothing. */
   async setRole(ctx: RequestContext, input: TeamMemberInput): Promise<TeamMemberEntity> {
     const { team, snapshot, organisation } = await this.authorisePlace(ctx, input);
-    const place = await this.dataSource.transaction(async (manager) => {
+    const place = await runTransaction(this.dataSource, async (manager) => {
       await lockOrganisation(manager, team.organisationId);
       await reloadTeam(manager, team);
       const current = await this.placeOf(manager, team, input.membershipId);
@@ -88,7 +89,7 @@ export class TeamMembershipService {
    */
   async remove(ctx: RequestContext, teamId: string, membershipId: string): Promise<boolean> {
     const { team, snapshot } = await requireTeam(ctx, teamId, 'teams:manage-members', true);
-    await this.dataSource.transaction(async (manager) => {
+    await runTransaction(this.dataSource, async (manager) => {
       await lockOrganisation(manager, team.organisationId);
       await reloadTeam(manager, team);
       const current = await this.placeOf(manager, team, membershipId);

@@ -13,6 +13,7 @@ import { assertMayTakeOwner, grantedRoles, reloadTeam, requireTeam } from './tea
 import { TeamRoleEntity } from './team-role.entity';
 import type { CreateTeamInput, UpdateTeamInput } from './team.inputs';
 import { TeamEntity } from './team.entity';
+import { runTransaction } from '../core/database/transaction';
 
 /** At most this many roles granted by one team (one request). */
 export const MAX_TEAM_ROLES = 100;
@@ -31,7 +32,7 @@ export class TeamService {
     await ctx.requirePermission(input.organisationId, 'teams:create', 'Organisation');
     const name = input.name.trim();
     const team = await this.writing(name, () =>
-      this.dataSource.transaction(async (manager) => {
+      runTransaction(this.dataSource, async (manager) => {
         const created = await manager.save(manager.create(TeamEntity, { organisationId: input.organisationId, name, description: input.description?.trim() ?? '' }));
         await this.audit.record(manager, ctx, { organisationId: created.organisationId, action: 'team.created', targetType: 'Team', targetId: created.id, details: { name, description: created.description } });
         return created;
@@ -48,7 +49,7 @@ export class TeamService {
     if (input.name !== undefined && input.name !== null) changes.name = input.name.trim();
     if (input.description !== undefined && input.description !== null) changes.description = input.description.trim();
     const saved = await this.writing(changes.name ?? team.name, () =>
-      this.dataSource.transaction(async (manager) => {
+      runTransaction(this.dataSource, async (manager) => {
         await lockOrganisation(manager, team.organisationId);
         const current = await reloadTeam(manager, team);
         const changed = (Object.keys(changes) as (keyof typeof changes)[]).filter((key) => changes[key] !== current[key]);
@@ -70,7 +71,7 @@ export class TeamService {
    */
   async delete(ctx: RequestContext, id: string): Promise<boolean> {
     const { team, snapshot } = await requireTeam(ctx, id, 'teams:delete', false);
-    const memberIds = await this.dataSource.transaction(async (manager) => {
+    const memberIds = await runTransaction(this.dataSource, async (manager) => {
       await lockOrganisation(manager, team.organisationId);
       const current = await reloadTeam(manager, team);
       const grants = await grantedRoles(manager, current.id);
@@ -105,7 +106,7 @@ export class TeamService {
     const { team, snapshot } = await requireTeam(ctx, teamId, 'teams:update', false);
     const roles = await this.rolesOf(team.organisationId, roleIds);
     const organisation = (await ctx.loaders.organisationById.load(team.organisationId)) as OrganisationEntity;
-    await this.dataSource.transaction(async (manager) => {
+    await runTransaction(this.dataSource, async (manager) => {
       await lockOrganisation(manager, team.organisationId);
       await reloadTeam(manager, team);
       const current = await grantedRoles(manager, team.id);

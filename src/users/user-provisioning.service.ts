@@ -7,6 +7,7 @@ import type { MembershipWriter } from '../memberships/membership-writer';
 import { MembershipStatus } from '../memberships/membership-status';
 import { OrganisationEntity } from '../organisations/organisation.entity';
 import { UserEntity } from './user.entity';
+import { runTransaction } from '../core/database/transaction';
 
 export interface ProvisioningOptions {
   lastSignInIntervalSeconds: number;
@@ -30,7 +31,7 @@ export class UserProvisioningService {
     const existing = await this.dataSource.getRepository(UserEntity).findOneBy({ issuer: identity.issuer, subject: identity.subject });
     if (existing) return this.refresh(existing, identity);
     try {
-      return await this.dataSource.transaction((manager) => this.createOrLink(manager, identity));
+      return await runTransaction(this.dataSource, (manager) => this.createOrLink(manager, identity));
     } catch (error) {
       // Two first requests of one person raced; the other one created the user.
       if (uniqueViolation(error) === 'users_issuer_subject_key') {

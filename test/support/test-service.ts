@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { startService, type RunningService } from '../../src/core/bootstrap';
 import { loadConfig } from '../../src/core/config';
@@ -50,6 +51,8 @@ async function startOn(idp: TestIdentityProvider, database: SuiteDatabase, envir
     AUTH_ISSUER: idp.issuer,
     AUTH_AUDIENCE: idp.audience,
     LOG_LEVEL: 'silent',
+    // Background workers are off unless a suite turns them on (they drive them with runOnce()).
+    OUTBOX_POLL_INTERVAL_MS: '0',
     ...environment,
   });
   const service = await startService(config, { dataSource: database.dataSource });
@@ -70,7 +73,11 @@ async function startOn(idp: TestIdentityProvider, database: SuiteDatabase, envir
     async countStatements(query, variables, token) {
       // Warm up: provisioning and the user's first sign-in writes are not part of what is measured.
       await graphql('{ viewer { isPlatformAdmin } }', {}, token);
-      const { result, count, statements } = await queryCounter.measure(() => graphql(query, variables, token));
+      // Only this request's statements: not a concurrent request's, nor a background worker's.
+      const requestId = randomUUID();
+      const { result, count, statements } = await queryCounter.measureRequest(requestId, () => graphql(query, variables, token, { 'x-request-id': requestId }));
+      // Authentication alone reads the user: zero would mean the request's scope was lost, not a free request.
+      if (count === 0) throw new Error('no SQL statement counted for the request: its scope was lost');
       return { response: result, count, statements };
     },
     token: (options) => idp.token(options),

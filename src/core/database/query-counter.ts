@@ -1,30 +1,39 @@
 import type { Logger as TypeOrmLogger } from 'typeorm';
+import { currentRequestScope } from '../context/request-scope';
 import { logger } from '../logger';
 
 /**
- * Counts SQL statements issued by this process, so tests can prove a request's statement count does
- * not grow with list sizes (measured as the difference around one request, with nothing else running).
+ * Counts SQL statements per request (in the request's scope) and per process. Tests and benchmarks
+ * watch one request by its id, so statements of other requests or of background workers never fall
+ * into what they measure.
  */
 export class QueryCounter {
   private total = 0;
-  /** The statements' text, kept only while a measurement runs (nothing piles up in normal operation). */
-  private recording: string[] | null = null;
+  /** Requests being watched, by request id: their statements' text (nothing kept otherwise). */
+  private readonly watched = new Map<string, string[]>();
 
   record(statement: string): void {
     this.total += 1;
-    this.recording?.push(statement);
+    const scope = currentRequestScope();
+    if (!scope) return;
+    scope.statements += 1;
+    if (this.watched.size > 0) this.watched.get(scope.requestId)?.push(statement);
   }
 
-  /** Runs `work` and reports the statements issued meanwhile. */
-  async measure<T>(work: () => Promise<T>): Promise<{ result: T; count: number; statements: string[] }> {
-    const before = this.total;
+  /** Statements issued by this process since it started (all requests and workers). */
+  get processTotal(): number {
+    return this.total;
+  }
+
+  /** Runs `work`, which sends the request `requestId`, and reports the statements that request issued. */
+  async measureRequest<T>(requestId: string, work: () => Promise<T>): Promise<{ result: T; count: number; statements: string[] }> {
     const statements: string[] = [];
-    this.recording = statements;
+    this.watched.set(requestId, statements);
     try {
       const result = await work();
-      return { result, count: this.total - before, statements };
+      return { result, count: statements.length, statements };
     } finally {
-      this.recording = null;
+      this.watched.delete(requestId);
     }
   }
 }

@@ -9,6 +9,7 @@ import type { GraphQLSchema } from 'graphql';
 import type { Authenticator } from '../auth/authenticator';
 import type { AppServices } from '../context/app-services';
 import { RequestContext } from '../context/request-context';
+import { currentRequestScope, runInRequestScope } from '../context/request-scope';
 import { migrationsApplied } from '../database/data-source';
 import { formatGraphQLError } from '../errors';
 import { logger } from '../logger';
@@ -55,9 +56,15 @@ export async function createApp(services: AppServices, schema: GraphQLSchema, au
   app.use(
     '/graphql',
     express.json({ limit: services.config.MAX_BODY_BYTES }),
+    // After the body is read (its stream events would lose the scope): everything from here on,
+    // authentication included, runs in this request's scope.
+    (request: Request, _response: Response, next: NextFunction) => {
+      const header = request.headers['x-request-id'];
+      runInRequestScope((typeof header === 'string' && header.slice(0, 100)) || randomUUID(), next);
+    },
     expressMiddleware(apollo, {
       context: async ({ req }) => {
-        const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
+        const requestId = currentRequestScope()?.requestId ?? randomUUID();
         const { principal, failure } = await authenticator.authenticate(req.headers.authorization);
         return new RequestContext(services, requestId, principal, failure);
       },

@@ -15,6 +15,7 @@ import { parseMemberCsv, type MemberCsvRow } from './member-csv.parser';
 import type { ImportMembersInput } from './member-import.inputs';
 import { planImport, type GrantPolicy, type ImportLookups, type ImportPlan, type ImportTeam, type KnownPerson, type RowPlan } from './member-import.plan';
 import { ImportRowStatus, type ImportMembersPayload } from './member-import.type';
+import { runTransaction } from '../../core/database/transaction';
 
 /** The organisation settings a plan depends on. */
 interface ImportSettings {
@@ -51,7 +52,7 @@ export class MemberImportService {
     const { organisation, snapshot } = await this.authorise(ctx, input.organisationId);
     const rows = parseMemberCsv(input.csv);
     if (input.dryRun) return payload(await this.plan(this.dataSource.manager, rows, organisation, snapshot, false), true);
-    const plan = await this.dataSource.transaction(async (manager) => {
+    const plan = await runTransaction(this.dataSource, async (manager) => {
       const current = await lockOrganisation(manager, organisation.id);
       await lockEmails(manager, rows);
       const decided = await this.plan(manager, rows, current, snapshot, true);
