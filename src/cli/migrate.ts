@@ -7,7 +7,8 @@ import { createDataSource } from '../core/database/data-source';
 async function main(): Promise<void> {
   const config = loadConfig();
   const database = await resolveDatabase(config);
-  const dataSource = createDataSource(database.url);
+  // No statement limits: a migration may run long.
+  const dataSource = createDataSource(database.url, { poolSize: 1, timeouts: null });
   try {
     await dataSource.initialize();
     if (process.argv.includes('--revert')) {

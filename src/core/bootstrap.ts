@@ -2,10 +2,11 @@ import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
 import { Authenticator } from './auth/authenticator';
 import { DEV_AUDIENCE, DEV_ISSUER, DevIssuer } from './auth/dev-issuer';
-import { remoteKeySet, TokenVerifier } from './auth/token-verifier';
+import { RemoteKeySet } from './auth/remote-key-set';
+import { TokenVerifier } from './auth/token-verifier';
 import type { AppConfig } from './config';
 import { createAppServices, type AppServices } from './context/app-services';
-import { createDataSource } from './database/data-source';
+import { createDataSource, type DataSourceOptions } from './database/data-source';
 import { startEmbeddedPostgres } from './database/embedded-postgres';
 import { buildAppSchema } from './graphql/build-schema';
 import { createOutboxWorker } from '../invitations/outbox/create-outbox-worker';
@@ -27,6 +28,35 @@ export async function resolveDatabase(config: AppConfig): Promise<{ url: string;
   return startEmbeddedPostgres(config.dataDir, config.EMBEDDED_POSTGRES_PORT);
 }
 
+/** The pool size and every database timeout, from the configuration. */
+export function databaseOptions(config: AppConfig): DataSourceOptions {
+  return {
+    poolSize: config.DATABASE_POOL_SIZE,
+    timeouts: {
+      connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+      lockTimeoutMs: config.DATABASE_LOCK_TIMEOUT_MS,
+      idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS,
+    },
+  };
+}
+
+/**
+ * Applies pending migrations: given a URL, on a connection of their own without the service's statement
+ * limits (a migration may run long).
+ */
+async function applyMigrations(target: DataSource | string): Promise<void> {
+  const dataSource = typeof target === 'string' ? createDataSource(target, { poolSize: 1, timeouts: null, applicationName: 'access-subgraph-migrations' }) : target;
+  try {
+    if (!dataSource.isInitialized) await dataSource.initialize();
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    if (applied.length > 0) logger.info({ migrations: applied.map((migration) => migration.name) }, 'migrations applied');
+  } finally {
+    if (typeof target === 'string' && dataSource.isInitialized) await dataSource.destroy();
+  }
+}
+
 /** The token verifier: the configured issuer, or the local development issuer (never in production). */
 export async function createTokenVerifier(config: AppConfig): Promise<TokenVerifier> {
   if (!config.devIssuer) {
@@ -35,7 +65,14 @@ export async function createTokenVerifier(config: AppConfig): Promise<TokenVerif
       audience: config.AUTH_AUDIENCE as string,
       algorithms: config.AUTH_ALGORITHMS,
       clockToleranceSeconds: config.AUTH_CLOCK_TOLERANCE_SECONDS,
-      keys: remoteKeySet(config.AUTH_ISSUER as string, config.AUTH_JWKS_URL, config.AUTH_JWKS_COOLDOWN_SECONDS),
+      keys: new RemoteKeySet({
+        issuer: config.AUTH_ISSUER as string,
+        jwksUrl: config.AUTH_JWKS_URL,
+        cacheMaxAgeMs: config.AUTH_JWKS_CACHE_MAX_AGE_SECONDS * 1000,
+        cooldownMs: config.AUTH_JWKS_COOLDOWN_SECONDS * 1000,
+        maxStaleMs: config.AUTH_JWKS_MAX_STALE_SECONDS * 1000,
+        timeoutMs: 5000,
+      }).getKey,
     });
   }
   const devIssuer = await DevIssuer.open(config.dataDir);
@@ -53,14 +90,11 @@ export async function createTokenVerifier(config: AppConfig): Promise<TokenVerif
 export async function startService(config: AppConfig, options: { dataSource?: DataSource } = {}): Promise<RunningService> {
   const catalogue = loadPermissionCatalogue(config.PERMISSIONS_FILE);
   const database = options.dataSource ? { url: '', stop: async () => undefined } : await resolveDatabase(config);
-  const dataSource = options.dataSource ?? createDataSource(database.url);
+  const dataSource = options.dataSource ?? createDataSource(database.url, databaseOptions(config));
   const ownsDataSource = !options.dataSource;
   try {
+    if (config.MIGRATE_ON_START) await applyMigrations(options.dataSource ?? database.url);
     if (!dataSource.isInitialized) await dataSource.initialize();
-    if (config.MIGRATE_ON_START) {
-      const applied = await dataSource.runMigrations({ transaction: 'each' });
-      if (applied.length > 0) logger.info({ migrations: applied.map((migration) => migration.name) }, 'migrations applied');
-    }
   } catch (error) {
     if (ownsDataSource && dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
     await database.stop();

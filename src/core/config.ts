@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { bool, cleanEnv, makeValidator, port, str, url } from 'envalid';
+import { DEFAULT_DATABASE_TIMEOUTS } from './database/database-timeouts';
 
 /** Raised when the environment does not describe a runnable service. */
 export class ConfigError extends Error {}
@@ -44,6 +45,13 @@ const positiveInteger = makeValidator<number>((input) => {
   return value;
 });
 
+// Timeouts and sizes fail closed: 0 would mean "wait forever" to PostgreSQL, or no connection at all.
+const atLeastOne = makeValidator<number>((input) => {
+  const value = Number(input);
+  if (!Number.isInteger(value) || value < 1) throw new Error('must be a whole number ≥ 1');
+  return value;
+});
+
 const smtpUrl = makeValidator<string>((input) => {
   if (!/^smtps?:\/\//.test(input)) throw new Error('must be an smtp:// or smtps:// URL');
   return input;
@@ -63,12 +71,22 @@ const specs = {
   DATA_DIR: str({ default: '.data', desc: 'where the embedded PostgreSQL and the development signing key live' }),
   EMBEDDED_POSTGRES_PORT: port({ default: 54329 }),
   MIGRATE_ON_START: bool({ default: true }),
+  DATABASE_POOL_SIZE: atLeastOne({ default: 10, desc: 'connections in the pool' }),
+  DATABASE_CONNECT_TIMEOUT_MS: atLeastOne({ default: DEFAULT_DATABASE_TIMEOUTS.connectTimeoutMs, desc: 'opening a connection, or waiting for a free one' }),
+  DATABASE_STATEMENT_TIMEOUT_MS: atLeastOne({ default: DEFAULT_DATABASE_TIMEOUTS.statementTimeoutMs, desc: 'server-side limit of one statement' }),
+  DATABASE_LOCK_TIMEOUT_MS: atLeastOne({ default: DEFAULT_DATABASE_TIMEOUTS.lockTimeoutMs, desc: 'server-side limit of one lock wait' }),
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: atLeastOne({ default: DEFAULT_DATABASE_TIMEOUTS.idleInTransactionTimeoutMs, desc: 'server-side limit of an idle open transaction' }),
+  DATABASE_QUERY_TIMEOUT_MS: atLeastOne({ default: DEFAULT_DATABASE_TIMEOUTS.queryTimeoutMs, desc: 'client-side limit of one statement the server never answers' }),
+  REQUEST_TIMEOUT_MS: atLeastOne({ default: 10_000, desc: 'a GraphQL request still running after this is answered SERVICE_UNAVAILABLE (TIMEOUT) and rolled back' }),
+  READINESS_TIMEOUT_MS: atLeastOne({ default: 1500, desc: '/readyz answers 503 when the database has not answered within this' }),
   AUTH_ISSUER: url({ default: undefined }),
   AUTH_AUDIENCE: str({ default: undefined }),
   AUTH_JWKS_URL: url({ default: undefined }),
   AUTH_ALGORITHMS: algorithmList({ default: ['RS256', 'PS256', 'ES256', 'EdDSA'] }),
   AUTH_CLOCK_TOLERANCE_SECONDS: positiveInteger({ default: 5 }),
   AUTH_JWKS_COOLDOWN_SECONDS: positiveInteger({ default: 30, desc: 'least time between two JWKS fetches caused by unknown key ids' }),
+  AUTH_JWKS_CACHE_MAX_AGE_SECONDS: positiveInteger({ default: 600, desc: 'age after which the key set is fetched again' }),
+  AUTH_JWKS_MAX_STALE_SECONDS: positiveInteger({ default: 86_400, desc: 'how long past its cache age the last good key set is still used while the JWKS endpoint fails' }),
   AUTH_MFA_AMR_VALUES: commaList({ default: ['mfa', 'otp', 'hwk', 'swk', 'sms', 'fpt', 'face', 'iris'] }),
   PLATFORM_ADMIN_CLAIM: str({ default: 'roles' }),
   PLATFORM_ADMIN_ROLE: str({ default: 'platform-admin' }),
@@ -108,6 +126,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
   }
   if (raw.AUTH_ISSUER && !raw.AUTH_AUDIENCE) {
     problems.push('  AUTH_AUDIENCE: required when AUTH_ISSUER is set (tokens must be meant for this service)');
+  }
+  if (raw.DATABASE_QUERY_TIMEOUT_MS <= raw.DATABASE_STATEMENT_TIMEOUT_MS) {
+    // Otherwise the client would drop connections whose statement the server was about to cancel itself.
+    problems.push('  DATABASE_QUERY_TIMEOUT_MS: must be longer than DATABASE_STATEMENT_TIMEOUT_MS');
   }
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
   return { ...raw, dataDir: path.resolve(raw.DATA_DIR), devIssuer: !raw.AUTH_ISSUER };

@@ -1,4 +1,5 @@
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
+import { databaseFailure } from './database/postgres-errors';
 import { logger } from './logger';
 
 /** The error codes clients may rely on (DESIGN.md §6). */
@@ -9,6 +10,8 @@ export enum ErrorCode {
   BAD_USER_INPUT = 'BAD_USER_INPUT',
   CONFLICT = 'CONFLICT',
   MFA_REQUIRED = 'MFA_REQUIRED',
+  /** A dependency (the database, the identity provider) is down or too slow: retry later. */
+  SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 
@@ -19,6 +22,7 @@ const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   BAD_USER_INPUT: 'Invalid input',
   CONFLICT: 'Conflict',
   MFA_REQUIRED: 'This organisation requires multi-factor authentication',
+  SERVICE_UNAVAILABLE: 'Service temporarily unavailable; retry later',
   INTERNAL_SERVER_ERROR: 'Internal server error',
 };
 
@@ -38,7 +42,39 @@ export const forbidden = (message?: string) => new AppError(ErrorCode.FORBIDDEN,
 export const notFound = (what = 'Object') => new AppError(ErrorCode.NOT_FOUND, `${what} not found`);
 export const badInput = (message: string, details?: Record<string, unknown>) =>
   new AppError(ErrorCode.BAD_USER_INPUT, message, details);
-export const conflict = (message: string) => new AppError(ErrorCode.CONFLICT, message);
+export const conflict = (message: string, details?: Record<string, unknown>) => new AppError(ErrorCode.CONFLICT, message, details);
+
+/** `extensions.reason` of a SERVICE_UNAVAILABLE error: which dependency failed, or that time ran out. */
+export enum UnavailableReason {
+  /** PostgreSQL refused, reset, shut down, is out of connections or does not answer. */
+  DATABASE_UNAVAILABLE = 'DATABASE_UNAVAILABLE',
+  /** The request ran past REQUEST_TIMEOUT_MS, or a statement or lock wait past its limit; nothing was written. */
+  TIMEOUT = 'TIMEOUT',
+  /** The identity provider's key set cannot be fetched and no usable copy is cached. */
+  IDENTITY_PROVIDER_UNAVAILABLE = 'IDENTITY_PROVIDER_UNAVAILABLE',
+}
+
+const UNAVAILABLE_MESSAGES: Record<UnavailableReason, string> = {
+  DATABASE_UNAVAILABLE: 'The database is unavailable; retry later',
+  TIMEOUT: 'The request took too long and was abandoned; nothing was written; retry later',
+  IDENTITY_PROVIDER_UNAVAILABLE: "The identity provider's signing keys are unavailable; retry later",
+};
+
+/**
+ * SERVICE_UNAVAILABLE with its reason. `http: 503` only where Apollo answers before execution (context
+ * creation): during execution the status is decided per response (see the availability plugin), since a
+ * field's error must not turn a partial result into a 503.
+ */
+export function serviceUnavailable(reason: UnavailableReason, options: { http?: boolean } = {}): AppError {
+  return new AppError(ErrorCode.SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGES[reason], { reason, ...(options.http ? { http: { status: 503 } } : {}) });
+}
+
+/** SERVICE_UNAVAILABLE for an error that says the database is down or too slow; undefined for any other error. */
+export function unavailableFromDatabase(error: unknown, options: { http?: boolean } = {}): AppError | undefined {
+  const failure = databaseFailure(error);
+  if (!failure) return undefined;
+  return serviceUnavailable(failure === 'TIMEOUT' ? UnavailableReason.TIMEOUT : UnavailableReason.DATABASE_UNAVAILABLE, options);
+}
 
 const PASS_THROUGH = new Set<string>([
   ...Object.values(ErrorCode).filter((code) => code !== ErrorCode.INTERNAL_SERVER_ERROR),
@@ -59,6 +95,12 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
     return { ...formatted, extensions };
   }
   const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+  // A read outside any transaction (a loader, a rule) that met a database outage: retryable, not a bug.
+  const unavailable = unavailableFromDatabase(original);
+  if (unavailable) {
+    logger.warn({ err: original, path: formatted.path }, 'database unavailable');
+    return { message: unavailable.message, path: formatted.path, locations: formatted.locations, extensions: unavailable.extensions };
+  }
   logger.error({ err: original, path: formatted.path }, 'unexpected error');
   return {
     message: DEFAULT_MESSAGES.INTERNAL_SERVER_ERROR,

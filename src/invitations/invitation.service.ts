@@ -7,7 +7,9 @@ import { badInput, notFound } from '../core/errors';
 import { isId } from '../core/ids';
 import type { PermissionCatalogue } from '../core/permissions/permission-catalogue';
 import type { OrganisationEntity } from '../organisations/organisation.entity';
+import { lockOrganisation } from '../memberships/last-owner-guard';
 import type { OrganisationService } from '../organisations/organisation.service';
+import { lockGrantedRoles } from '../roles/role-locks';
 import { RoleEntity } from '../roles/role.entity';
 import { TeamEntity } from '../teams/team.entity';
 import { invitationConflict, InvitationRefusal, notPending } from './invitation-errors';
@@ -60,6 +62,9 @@ export class InvitationService {
     const { token, hash } = newInvitationToken();
     const invitation = await this.writing(() =>
       runTransaction(this.dataSource, async (manager) => {
+        // Lock order: the organisation, then the offered roles (a concurrent deleteRole waits or has won).
+        await lockOrganisation(manager, organisation.id);
+        await lockGrantedRoles(manager, organisation.id, roles.map((role) => role.id), 'field');
         await this.assertNotMember(manager, organisation.id, email);
         await this.assertNoOpenInvitation(manager, organisation.id, email);
         // The invitee exists as a User from now on: a placeholder, linked at their first verified sign-in.

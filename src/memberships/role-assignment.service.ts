@@ -6,6 +6,7 @@ import { badInput, forbidden, notFound } from '../core/errors';
 import { isId } from '../core/ids';
 import type { PermissionCatalogue } from '../core/permissions/permission-catalogue';
 import type { OrganisationEntity } from '../organisations/organisation.entity';
+import { lockGrantedRoles } from '../roles/role-locks';
 import { RoleEntity } from '../roles/role.entity';
 import { assertOwnerRemains, lockOrganisation } from './last-owner-guard';
 import { RoleAssignmentMode, type AssignRolesInput } from './membership.inputs';
@@ -38,6 +39,7 @@ export class RoleAssignmentService {
 
     await runTransaction(this.dataSource, async (manager) => {
       await lockOrganisation(manager, organisation.id);
+      if (input.mode !== RoleAssignmentMode.REMOVE) await lockGrantedRoles(manager, organisation.id, roleIds, 'field');
       const current: MembershipRoleEntity[] = await manager.findBy(MembershipRoleEntity, { membershipId: In(membershipIds), organisationId: organisation.id });
       const toRemove = this.removals(input.mode, current, roleIds);
       await this.assertMayRemove(ctx, toRemove, organisation.id);

@@ -6,6 +6,7 @@ import { uniqueViolation } from '../core/database/postgres-errors';
 import { badInput, conflict, forbidden, notFound } from '../core/errors';
 import { isId } from '../core/ids';
 import type { PermissionCatalogue } from '../core/permissions/permission-catalogue';
+import { lockOrganisation } from '../memberships/last-owner-guard';
 import { OrganisationEntity } from '../organisations/organisation.entity';
 import type { CreateRoleInput, UpdateRoleInput } from './role.inputs';
 import { RoleEntity } from './role.entity';
@@ -68,6 +69,8 @@ export class RoleService {
   async delete(ctx: RequestContext, id: string): Promise<boolean> {
     const role = await this.findManageable(ctx, id);
     await runTransaction(this.dataSource, async (manager) => {
+      // The organisation first, like every transaction that grants roles: one lock order, no deadlock.
+      await lockOrganisation(manager, role.organisationId);
       const [{ members, teams }] = await manager.query(
         `SELECT (SELECT count(*) FROM membership_roles WHERE role_id = $1)::int AS members,
                 (SELECT count(*) FROM team_roles WHERE role_id = $1)::int AS teams`,

@@ -8,6 +8,7 @@ import { isId } from '../core/ids';
 import type { PermissionCatalogue } from '../core/permissions/permission-catalogue';
 import { assertOwnerRemains, lockOrganisation } from '../memberships/last-owner-guard';
 import type { OrganisationEntity } from '../organisations/organisation.entity';
+import { lockGrantedRoles } from '../roles/role-locks';
 import { RoleEntity } from '../roles/role.entity';
 import { assertMayTakeOwner, grantedRoles, reloadTeam, requireTeam } from './team-access';
 import { TeamRoleEntity } from './team-role.entity';
@@ -112,6 +113,7 @@ export class TeamService {
       const current = await grantedRoles(manager, team.id);
       const added = roles.filter((role) => !current.some((held) => held.id === role.id));
       const removed = current.filter((held) => !roles.some((role) => role.id === held.id));
+      await lockGrantedRoles(manager, team.organisationId, added.map((role) => role.id), 'argument');
       // Keeping a grant the team already had is not a grant; only additions can escalate.
       assertCanGrant(snapshot, added, this.catalogue, organisation.permissionBoundary);
       assertMayTakeOwner(snapshot, removed, "take the Owner role from a team's grants");

@@ -30,6 +30,8 @@ const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toStrin
 export class TestIdentityProvider {
   readonly audience = 'access-subgraph-test';
   jwksRequests = 0;
+  /** How the JWKS endpoint fails (an outage): `error` answers 503, `hang` never answers; null serves the keys. */
+  jwksFailure: 'error' | 'hang' | null = null;
   private server!: http.Server;
   private privateKey!: CryptoKey;
   private foreignKey!: CryptoKey;
@@ -55,6 +57,12 @@ export class TestIdentityProvider {
         response.end(JSON.stringify({ issuer: this.issuer, jwks_uri: `${this.issuer}/jwks` }));
       } else if (request.url === '/jwks') {
         this.jwksRequests += 1;
+        if (this.jwksFailure === 'hang') return;
+        if (this.jwksFailure === 'error') {
+          response.statusCode = 503;
+          response.end('unavailable');
+          return;
+        }
         response.setHeader('content-type', 'application/json');
         response.end(JSON.stringify({ keys: [this.publicJwk] }));
       } else {
@@ -121,6 +129,8 @@ export class TestIdentityProvider {
   }
 
   async stop(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections(); // a hanging JWKS request would keep the server open
+    await closed;
   }
 }

@@ -1,8 +1,9 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { startService, type RunningService } from '../../src/core/bootstrap';
+import { databaseOptions, startService, type RunningService } from '../../src/core/bootstrap';
 import { loadConfig } from '../../src/core/config';
+import { createDataSource } from '../../src/core/database/data-source';
 import { queryCounter } from '../../src/core/database/query-counter';
 import { createSuiteDatabase, type SuiteDatabase } from './test-database';
 import { TestIdentityProvider, type TokenOptions } from './identity-provider';
@@ -19,21 +20,31 @@ export interface TestService {
   service: RunningService;
   /** Sends an operation over HTTP like a client would. */
   graphql<T = any>(query: string, variables?: Record<string, unknown>, token?: string | null, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+  /** Like `graphql`, with the HTTP status and how long the answer took. */
+  request<T = any>(query: string, variables?: Record<string, unknown>, token?: string | null, headers?: Record<string, string>): Promise<{ status: number; body: GraphQLResponse<T>; ms: number }>;
   /** Runs an operation over HTTP and counts the SQL statements the (in-process) server issued for it. */
   countStatements(query: string, variables: Record<string, unknown>, token: string): Promise<{ response: GraphQLResponse; count: number; statements: string[] }>;
   token(options?: TokenOptions): Promise<string>;
   stop(): Promise<void>;
 }
 
+export interface TestServiceOptions {
+  /**
+   * The service reaches its database at this URL (e.g. through a fault-injecting proxy) with a pool of its
+   * own built from the configuration (pool size, DATABASE_*_TIMEOUT_MS); `database.dataSource` stays direct.
+   */
+  databaseUrl?: (url: string) => string;
+}
+
 /**
  * The real service (HTTP, schema, rules, PostgreSQL) on a fresh database of its own, trusting a test
  * identity provider served on 127.0.0.1.
  */
-export async function startTestService(environment: Record<string, string> = {}): Promise<TestService> {
+export async function startTestService(environment: Record<string, string> = {}, options: TestServiceOptions = {}): Promise<TestService> {
   const idp = await TestIdentityProvider.start();
   const database = await createSuiteDatabase();
   try {
-    return await startOn(idp, database, environment);
+    return await startOn(idp, database, environment, options);
   } catch (error) {
     await idp.stop();
     await database.drop();
@@ -41,7 +52,7 @@ export async function startTestService(environment: Record<string, string> = {})
   }
 }
 
-async function startOn(idp: TestIdentityProvider, database: SuiteDatabase, environment: Record<string, string>): Promise<TestService> {
+async function startOn(idp: TestIdentityProvider, database: SuiteDatabase, environment: Record<string, string>, options: TestServiceOptions): Promise<TestService> {
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',
@@ -55,21 +66,26 @@ async function startOn(idp: TestIdentityProvider, database: SuiteDatabase, envir
     OUTBOX_POLL_INTERVAL_MS: '0',
     ...environment,
   });
-  const service = await startService(config, { dataSource: database.dataSource });
-  const graphql: TestService['graphql'] = async (query, variables = {}, token = null, headers = {}) => {
+  const dataSource = options.databaseUrl ? createDataSource(options.databaseUrl(database.url), databaseOptions(config)) : database.dataSource;
+  const service = await startService(config, { dataSource });
+  const request: TestService['request'] = async (query, variables = {}, token = null, headers = {}) => {
+    const started = performance.now();
     const response = await fetch(service.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
       body: JSON.stringify({ query, variables }),
     });
-    return (await response.json()) as GraphQLResponse;
+    const body = (await response.json()) as GraphQLResponse;
+    return { status: response.status, body, ms: performance.now() - started };
   };
+  const graphql: TestService['graphql'] = async (query, variables = {}, token = null, headers = {}) => (await request(query, variables, token, headers)).body;
   return {
     url: service.url,
     idp,
     database,
     service,
     graphql,
+    request,
     async countStatements(query, variables, token) {
       // Warm up: provisioning and the user's first sign-in writes are not part of what is measured.
       await graphql('{ viewer { isPlatformAdmin } }', {}, token);
@@ -83,6 +99,7 @@ async function startOn(idp: TestIdentityProvider, database: SuiteDatabase, envir
     token: (options) => idp.token(options),
     async stop() {
       await service.stop();
+      if (dataSource !== database.dataSource && dataSource.isInitialized) await dataSource.destroy();
       await idp.stop();
       await database.drop();
     },

@@ -1,6 +1,8 @@
 import type { AppConfig } from '../config';
+import { serviceUnavailable, UnavailableReason, unavailableFromDatabase } from '../errors';
 import type { UserProvisioningService } from '../../users/user-provisioning.service';
 import type { Principal } from './principal';
+import { KeySetUnavailableError } from './remote-key-set';
 import { InvalidTokenError, type TokenVerifier } from './token-verifier';
 import { claimHoldsRole } from './verified-identity';
 
@@ -36,7 +38,9 @@ export class Authenticator {
       };
     } catch (error) {
       if (error instanceof InvalidTokenError) return { principal: null, failure: error.message };
-      throw error;
+      // A dependency is down: the client should retry, not sign in again (and gets no access meanwhile).
+      if (error instanceof KeySetUnavailableError) throw serviceUnavailable(UnavailableReason.IDENTITY_PROVIDER_UNAVAILABLE, { http: true });
+      throw unavailableFromDatabase(error, { http: true }) ?? error;
     }
   }
 }

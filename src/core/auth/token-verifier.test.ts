@@ -1,4 +1,5 @@
-import { InvalidTokenError, remoteKeySet, TokenVerifier } from './token-verifier';
+import { RemoteKeySet } from './remote-key-set';
+import { InvalidTokenError, TokenVerifier } from './token-verifier';
 import { TestIdentityProvider } from '../../../test/support/identity-provider';
 
 describe('TokenVerifier refuses each bad token for its own reason', () => {
@@ -11,7 +12,7 @@ describe('TokenVerifier refuses each bad token for its own reason', () => {
       audience: idp.audience,
       algorithms: ['RS256'],
       clockToleranceSeconds: 5,
-      keys: remoteKeySet(idp.issuer, undefined, 30),
+      keys: new RemoteKeySet({ issuer: idp.issuer, cacheMaxAgeMs: 600_000, cooldownMs: 30_000, maxStaleMs: 86_400_000, timeoutMs: 5000 }).getKey,
     });
   });
   afterAll(() => idp.stop());

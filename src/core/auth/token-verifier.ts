@@ -1,5 +1,6 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { logger } from '../logger';
+import { KeySetUnavailableError } from './remote-key-set';
 import { identityFromClaims, type VerifiedIdentity } from './verified-identity';
 
 export interface TokenVerifierOptions {
@@ -28,40 +29,11 @@ export class TokenVerifier {
       });
       return identityFromClaims(payload);
     } catch (error) {
+      // Not the token's fault: the caller answers SERVICE_UNAVAILABLE (still no access).
+      if (error instanceof KeySetUnavailableError) throw error;
       const reason = error instanceof errors.JOSEError ? `${error.code}: ${error.message}` : String(error);
       logger.info({ reason }, 'token rejected');
       throw new InvalidTokenError(reason);
     }
   }
-}
-
-/**
- * Remote key set: from `AUTH_JWKS_URL`, else the `jwks_uri` of the issuer's OpenID discovery document.
- * Keys are cached; an unknown `kid` triggers a refetch, at most once per cooldown.
- */
-export function remoteKeySet(issuer: string, jwksUrl: string | undefined, cooldownSeconds: number): JWTVerifyGetKey {
-  let keySet: Promise<JWTVerifyGetKey> | undefined;
-  const resolveKeySet = async (): Promise<JWTVerifyGetKey> => {
-    const url = jwksUrl ?? (await discoverJwksUri(issuer));
-    return createRemoteJWKSet(new URL(url), { cooldownDuration: cooldownSeconds * 1000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 });
-  };
-  return async (header, token) => {
-    keySet ??= resolveKeySet().catch((error) => {
-      keySet = undefined; // a failed discovery is retried on the next request
-      throw error;
-    });
-    return (await keySet)(header, token);
-  };
-}
-
-async function discoverJwksUri(issuer: string): Promise<string> {
-  const discoveryUrl = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
-  const response = await fetch(discoveryUrl, { signal: AbortSignal.timeout(5_000) });
-  if (!response.ok) throw new Error(`discovery document ${discoveryUrl} answered ${response.status}`);
-  const document = (await response.json()) as { jwks_uri?: unknown; issuer?: unknown };
-  if (typeof document.jwks_uri !== 'string') throw new Error(`discovery document ${discoveryUrl} has no jwks_uri`);
-  if (document.issuer !== undefined && document.issuer !== issuer) {
-    logger.warn({ expected: issuer, found: document.issuer }, 'discovery document names another issuer');
-  }
-  return document.jwks_uri;
 }

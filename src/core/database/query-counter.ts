@@ -40,7 +40,8 @@ export class QueryCounter {
 
 export const queryCounter = new QueryCounter();
 
-const TRANSACTION_CONTROL = /^(START TRANSACTION|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)/i;
+// The limits `runTransaction` sets when it opens a transaction are part of opening it, like BEGIN.
+const TRANSACTION_CONTROL = /^(START TRANSACTION|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT|SELECT set_config\('statement_timeout')/i;
 
 /** TypeORM logger: counts statements (transaction control excluded) and logs failures and slow queries. */
 export class CountingTypeOrmLogger implements TypeOrmLogger {
