@@ -29,6 +29,16 @@ describe('loadConfig', () => {
       PLATFORM_ADMIN_CLAIM: 'roles',
       PLATFORM_ADMIN_ROLE: 'platform-admin',
       devIssuer: true,
+      DATABASE_POOL_SIZE: 10,
+      DATABASE_CONNECT_TIMEOUT_MS: 3000,
+      DATABASE_STATEMENT_TIMEOUT_MS: 5000,
+      DATABASE_LOCK_TIMEOUT_MS: 3000,
+      DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: 10_000,
+      DATABASE_QUERY_TIMEOUT_MS: 6000,
+      REQUEST_TIMEOUT_MS: 10_000,
+      READINESS_TIMEOUT_MS: 1500,
+      AUTH_JWKS_CACHE_MAX_AGE_SECONDS: 600,
+      AUTH_JWKS_MAX_STALE_SECONDS: 86_400,
     });
     expect(config.AUTH_ALGORITHMS).not.toContain('HS256');
     expect(config.AUTH_ALGORITHMS).not.toContain('none');
@@ -66,6 +76,11 @@ describe('loadConfig', () => {
     ['a MIGRATE_ON_START that is not a boolean', { MIGRATE_ON_START: 'perhaps' }, 'MIGRATE_ON_START'],
     ['a negative clock tolerance', { AUTH_CLOCK_TOLERANCE_SECONDS: '-5' }, 'AUTH_CLOCK_TOLERANCE_SECONDS'],
     ['an unknown log level', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    ['a statement timeout of 0 (no limit)', { DATABASE_STATEMENT_TIMEOUT_MS: '0' }, 'DATABASE_STATEMENT_TIMEOUT_MS'],
+    ['a request timeout that is not a number', { REQUEST_TIMEOUT_MS: 'soon' }, 'REQUEST_TIMEOUT_MS'],
+    ['a client query timeout not beyond the statement timeout', { DATABASE_STATEMENT_TIMEOUT_MS: '5000', DATABASE_QUERY_TIMEOUT_MS: '5000' }, 'DATABASE_QUERY_TIMEOUT_MS'],
+    ['an empty pool', { DATABASE_POOL_SIZE: '0' }, 'DATABASE_POOL_SIZE'],
+    ['a negative JWKS stale allowance', { AUTH_JWKS_MAX_STALE_SECONDS: '-1' }, 'AUTH_JWKS_MAX_STALE_SECONDS'],
   ];
   it.each(badValues)('refuses %s, naming the variable', (_label, environment, variable) => {
     const error = refusal(environment);

@@ -52,8 +52,9 @@ export class RemoteKeySet {
     try {
       return await keys.resolve(header, token);
     } catch (error) {
-      // A kid we do not know may be a new key: look once per cooldown; the token stays refused otherwise.
-      if (!(error instanceof errors.JWKSNoMatchingKey) || this.coolingDown()) throw error;
+      // A kid we do not know may be a new key: look once per cooldown (or join a fetch under way); the
+      // token stays refused otherwise.
+      if (!(error instanceof errors.JWKSNoMatchingKey) || (!this.pending && this.coolingDown())) throw error;
       const fresh = await this.refresh().catch(() => keys);
       return fresh.resolve(header, token);
     }
@@ -66,7 +67,7 @@ export class RemoteKeySet {
     if (age < this.options.cacheMaxAgeMs) return cached;
     if (age < this.options.cacheMaxAgeMs + this.options.maxStaleMs) {
       // Stale: fetched again in the background; this request keeps the last good set.
-      if (!this.coolingDown()) void this.refresh().catch(() => undefined);
+      if (!this.pending && !this.coolingDown()) void this.refresh().catch(() => undefined);
       return cached;
     }
     return this.refreshUnlessFailing();
@@ -83,7 +84,7 @@ export class RemoteKeySet {
   }
 
   private coolingDown(): boolean {
-    return this.pending !== undefined || this.now() - this.lastAttemptAt < this.options.cooldownMs;
+    return this.now() - this.lastAttemptAt < this.options.cooldownMs;
   }
 
   /** One fetch at a time; concurrent callers share it. */

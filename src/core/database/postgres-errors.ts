@@ -56,10 +56,12 @@ export function databaseFailure(error: unknown): DatabaseFailure | undefined {
     if (state.startsWith('08') || /^57P0[1-5]$/.test(state) || state.startsWith('53') || state === '25P03') return 'UNAVAILABLE';
     return undefined;
   }
-  const cause = error instanceof QueryFailedError ? error.driverError : error;
-  if (!(cause instanceof Error)) return undefined;
-  const code = (cause as { code?: unknown }).code;
-  if (typeof code === 'string' && NETWORK_CODES.has(code)) return 'UNAVAILABLE';
-  if (cause instanceof AggregateError && cause.errors.some((inner) => databaseFailure(inner) === 'UNAVAILABLE')) return 'UNAVAILABLE';
-  return DRIVER_MESSAGES.some((message) => cause.message.includes(message)) ? 'UNAVAILABLE' : undefined;
+  // Duck-typed: socket errors may come from another realm (Jest's VM), where `instanceof Error` is false.
+  const cause = (error instanceof QueryFailedError ? error.driverError : error) as { code?: unknown; message?: unknown; errors?: unknown } | null;
+  if (typeof cause !== 'object' || cause === null) return undefined;
+  if (typeof cause.code === 'string' && NETWORK_CODES.has(cause.code)) return 'UNAVAILABLE';
+  // Node reports a refused connection to a host with several addresses as an AggregateError.
+  if (Array.isArray(cause.errors) && cause.errors.some((inner) => databaseFailure(inner) === 'UNAVAILABLE')) return 'UNAVAILABLE';
+  const message = cause.message;
+  return typeof message === 'string' && DRIVER_MESSAGES.some((known) => message.includes(known)) ? 'UNAVAILABLE' : undefined;
 }
