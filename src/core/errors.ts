@@ -56,7 +56,7 @@ export enum UnavailableReason {
 
 const UNAVAILABLE_MESSAGES: Record<UnavailableReason, string> = {
   DATABASE_UNAVAILABLE: 'The database is unavailable; retry later',
-  TIMEOUT: 'The request took too long and was abandoned; nothing was written; retry later',
+  TIMEOUT: 'The request took too long and was abandoned; retry later',
   IDENTITY_PROVIDER_UNAVAILABLE: "The identity provider's signing keys are unavailable; retry later",
 };
 

@@ -27,7 +27,9 @@ export async function createSuiteDatabase(options: { migrated?: boolean } = {}):
   const name = `${templateDatabase}_suite_${randomBytes(4).toString('hex')}`;
   await admin((client) => client.query(options.migrated === false ? `CREATE DATABASE ${name}` : `CREATE DATABASE ${name} TEMPLATE ${templateDatabase}`));
   const url = databaseUrl(adminUrl, name);
-  const dataSource = createDataSource(url, { poolSize: 10 });
+  // Generous limits: suites load bulk data through this pool (100,000 members) on a machine shared by many
+  // runs. The production limits are tested with a pool of their own (test/faults.test.ts).
+  const dataSource = createDataSource(url, { poolSize: 10, timeouts: { statementTimeoutMs: 120_000, lockTimeoutMs: 60_000, idleInTransactionTimeoutMs: 120_000, queryTimeoutMs: 150_000, connectTimeoutMs: 30_000 } });
   await dataSource.initialize();
   return {
     url,
