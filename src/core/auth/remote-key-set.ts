@@ -115,7 +115,7 @@ export class RemoteKeySet {
       if (this.lastFailureAt - this.lastOutageLogAt >= this.options.cooldownMs) {
         this.lastOutageLogAt = this.lastFailureAt;
         const ageSeconds = this.cached ? Math.round((this.lastFailureAt - this.cached.fetchedAt) / 1000) : null;
-        logger.error({ err: error, cachedKeySetAgeSeconds: ageSeconds }, 'JWKS endpoint unavailable: serving the last good key set while it lasts');
+        logger.error({ err: error, cachedKeySetAgeSeconds: ageSeconds }, 'JWKS endpoint unavailable (tokens of cached keys are still verified while the key set is within AUTH_JWKS_MAX_STALE_SECONDS)');
       }
       throw error;
     }
