@@ -11,10 +11,11 @@ import type { AppServices } from '../context/app-services';
 import { RequestContext } from '../context/request-context';
 import { currentRequestScope, runInRequestScope } from '../context/request-scope';
 import { migrationsApplied } from '../database/data-source';
-import { formatGraphQLError } from '../errors';
 import { logger } from '../logger';
+import { clientErrorFormatter } from '../graphql/client-error-format';
 import { costLimitPlugin } from '../graphql/cost-limit';
-import { depthLimit } from '../graphql/depth-limit';
+import { documentLimitOptions } from '../graphql/query-limits';
+import { countListItems, limitedStringify, responseLimitsPlugin } from '../graphql/response-limits';
 
 export interface AppHandle {
   httpServer: http.Server;
@@ -28,15 +29,25 @@ export async function createApp(services: AppServices, schema: GraphQLSchema, au
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
+  const { config } = services;
   const apollo = new ApolloServer<RequestContext>({
-    schema,
-    formatError: formatGraphQLError,
+    schema: countListItems(schema),
+    // Apollo's production behaviour (no introspection) follows NODE_ENV as validated here.
+    nodeEnv: config.NODE_ENV,
+    formatError: clientErrorFormatter({ production: config.NODE_ENV === 'production', limits: config }),
     includeStacktraceInErrorResponses: false,
-    validationRules: [depthLimit(services.config.MAX_QUERY_DEPTH)],
+    // Request limits (README "Limits and failure behaviour"): the document's shape, then its cost, then the answer.
+    ...documentLimitOptions(config),
+    stringifyResult: limitedStringify(config.MAX_RESPONSE_BYTES),
     // Federated (inline) traces for the gateway, without the start-up notice.
     // The service owns SIGTERM/SIGINT (src/main.ts): drain, close the pool and the database, exit 0.
     stopOnTerminationSignals: false,
-    plugins: [costLimitPlugin(schema, services.config.MAX_QUERY_COST), ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTrace({ includeErrors: { masked: true } })],
+    plugins: [
+      costLimitPlugin(schema, { maximumCost: config.MAX_QUERY_COST, maximumNodes: config.MAX_QUERY_NODES, maximumRepresentations: config.MAX_ENTITY_REPRESENTATIONS }),
+      responseLimitsPlugin(config.MAX_LIST_ITEMS),
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginInlineTrace({ includeErrors: { masked: true } }),
+    ],
   });
   await apollo.start();
 
