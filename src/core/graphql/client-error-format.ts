@@ -27,8 +27,8 @@ function asRefusal(formatted: GraphQLFormattedError, error: unknown, limits: Doc
     const maximum = limits.MAX_QUERY_NODES;
     return refused(formatted, `Query selects too much: more than ${maximum} fields and fragments, counted with fragments expanded`, { limit: 'MAX_QUERY_NODES', maximum });
   }
-  // graphql-js's parser past `maxTokens` (MAX_QUERY_TOKENS).
-  if (extensions.code === 'GRAPHQL_PARSE_FAILED' && /Document contains more than \d+ tokens/.test(formatted.message)) {
+  // graphql-js's parser past `maxLexicalTokens` (MAX_QUERY_TOKENS); its message reads "more that N tokens".
+  if (extensions.code === 'GRAPHQL_PARSE_FAILED' && /Document contains more th(?:an|at) \d+ tokens/.test(formatted.message)) {
     const maximum = limits.MAX_QUERY_TOKENS;
     return refused(formatted, `Query is too long: more than ${maximum} tokens`, { limit: 'MAX_QUERY_TOKENS', maximum });
   }

@@ -11,7 +11,7 @@ export type DocumentLimits = Pick<AppConfig, 'MAX_QUERY_TOKENS' | 'MAX_QUERY_NOD
 
 /**
  * Apollo Server options that bound a document before anything runs, every check linear in its size:
- * - graphql-js's own `maxTokens` stops the parser past `MAX_QUERY_TOKENS` (which also bounds the
+ * - graphql-js's own `maxLexicalTokens` stops the parser past `MAX_QUERY_TOKENS` (which also bounds the
  *   work of graphql-js's validation rules, some of which are quadratic in the worst case);
  * - Apollo's `maxRecursiveSelections` counts selections with fragments expanded (memoised per
  *   fragment, so fragment fan-out costs its size, not its expansion): `MAX_QUERY_NODES`;
@@ -21,7 +21,7 @@ export type DocumentLimits = Pick<AppConfig, 'MAX_QUERY_TOKENS' | 'MAX_QUERY_NOD
  */
 export function documentLimitOptions(limits: DocumentLimits): Pick<ApolloServerOptions<never>, 'parseOptions' | 'maxRecursiveSelections' | 'validationRules'> {
   return {
-    parseOptions: { maxTokens: limits.MAX_QUERY_TOKENS },
+    parseOptions: { maxLexicalTokens: limits.MAX_QUERY_TOKENS },
     maxRecursiveSelections: limits.MAX_QUERY_NODES,
     validationRules: [
       maxDepthRule({
