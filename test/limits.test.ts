@@ -98,6 +98,27 @@ describe('request limits', () => {
     expect(Math.max(...Object.values(selections))).toBeLessThanOrEqual(config.MAX_QUERY_NODES / 2);
   });
 
+  it('answers the heaviest dashboard page (Members, 100 rows) with a tenth of MAX_LIST_ITEMS and MAX_RESPONSE_BYTES at most', async () => {
+    const { loadConfig } = await import('../src/core/config');
+    const { seedMembers } = await import('./support/seed');
+    const config = loadConfig({});
+    await seedMembers(service.database.dataSource, organisation.id, { count: 100, rolesEach: 3, teamsEach: 2 });
+    const response = await fetch(service.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${organisation.owner.token}` },
+      body: JSON.stringify({ query: contractOperation('Members'), variables: { organisationId: organisation.id, first: 100 } }),
+    });
+    const text = await response.text();
+    const body = JSON.parse(text) as { data?: unknown; errors?: unknown };
+    expect(body.errors).toBeUndefined();
+    const items = (value: unknown): number =>
+      Array.isArray(value) ? value.length + value.reduce((sum: number, item) => sum + items(item), 0) : value && typeof value === 'object' ? Object.values(value).reduce((sum: number, item) => sum + items(item), 0) : 0;
+    const figures = { listItems: items(body.data), bytes: Buffer.byteLength(text) };
+    process.stdout.write(`Members, 100 rows of 3 roles and 2 teams: ${JSON.stringify(figures)} (limits ${config.MAX_LIST_ITEMS} items, ${config.MAX_RESPONSE_BYTES} bytes)\n`);
+    expect(figures.listItems).toBeLessThanOrEqual(config.MAX_LIST_ITEMS / 10);
+    expect(figures.bytes).toBeLessThanOrEqual(config.MAX_RESPONSE_BYTES / 10);
+  });
+
   it('counts _entities by their representations', async () => {
     const representations = Array.from({ length: 1_000 }, () => ({ __typename: 'Organisation', id: organisation.id }));
     const selection = '... on Organisation { id name slug members(first: 100) { edges { node { id } } } roles { id name permissions } }';
