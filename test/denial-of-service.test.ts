@@ -156,6 +156,13 @@ describe('denial of service: hostile documents are refused fast, and the service
     expect(sent.body.errors?.[0].message).toMatch(/Variable "\$first" got invalid value/);
   });
 
+  it('keeps suggestions outside production (the production tests below are not vacuous)', async () => {
+    const field = await send(service, '{ viewer { isPlatformAdmn } }', {}, organisation.owner.token);
+    expect(field.body.errors?.[0].message).toMatch(/Did you mean "isPlatformAdmin"\?/);
+    const enumValue = await send(service, 'query($id: ID!, $o: MemberOrder) { organisation(id: $id) { members(orderBy: $o) { totalCount } } }', { id: organisation.id, o: { field: 'EMAL' } }, organisation.owner.token);
+    expect(enumValue.body.errors?.[0].message).toMatch(/Did you mean the enum value "EMAIL"\?/);
+  });
+
   it('answers a subscription with BAD_USER_INPUT, not an internal error', async () => {
     const sent = await send(service, 'subscription { viewer { isPlatformAdmin } }', {}, organisation.owner.token);
     expect(sent.status).toBe(400);
@@ -300,6 +307,13 @@ describe('in production', () => {
     const text = JSON.stringify(sent.body);
     expect(text).not.toMatch(/Did you mean/i);
     expect(text).not.toMatch(/stacktrace|\bat [A-Za-z.<>]+ \(/);
+  });
+
+  it('refuses introspection but still serves the gateway its SDL', async () => {
+    const introspection = await send(service, '{ __schema { types { name } } }', {}, organisation.owner.token);
+    expect(errorCodes(introspection.body)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    const sdl = await send(service, '{ _service { sdl } }');
+    expect(sdl.body.data._service.sdl).toMatch(/type Organisation/);
   });
 
   it('refuses subscriptions with BAD_USER_INPUT there too', async () => {
