@@ -11,10 +11,11 @@ import type { AppServices } from '../context/app-services';
 import { RequestContext } from '../context/request-context';
 import { currentRequestScope, runInRequestScope } from '../context/request-scope';
 import { checkReadiness } from '../database/data-source';
-import { formatGraphQLError } from '../errors';
 import { logger } from '../logger';
+import { clientErrorFormatter } from '../graphql/client-error-format';
 import { costLimitPlugin } from '../graphql/cost-limit';
-import { depthLimit } from '../graphql/depth-limit';
+import { documentLimitOptions } from '../graphql/query-limits';
+import { countListItems, limitedStringify, responseLimitsPlugin } from '../graphql/response-limits';
 import { availabilityPlugin } from './availability-plugin';
 import { requestDeadline } from './request-deadline';
 
@@ -30,15 +31,26 @@ export async function createApp(services: AppServices, schema: GraphQLSchema, au
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
+  const { config } = services;
   const apollo = new ApolloServer<RequestContext>({
-    schema,
-    formatError: formatGraphQLError,
+    schema: countListItems(schema),
+    // Apollo's production behaviour (no introspection) follows NODE_ENV as validated here.
+    nodeEnv: config.NODE_ENV,
+    formatError: clientErrorFormatter({ production: config.NODE_ENV === 'production', limits: config }),
     includeStacktraceInErrorResponses: false,
-    validationRules: [depthLimit(services.config.MAX_QUERY_DEPTH)],
+    // Request limits (README "Limits and failure behaviour"): the document's shape, then its cost, then the answer.
+    ...documentLimitOptions(config),
+    stringifyResult: limitedStringify(config.MAX_RESPONSE_BYTES),
     // Federated (inline) traces for the gateway, without the start-up notice.
     // The service owns SIGTERM/SIGINT (src/main.ts): drain, close the pool and the database, exit 0.
     stopOnTerminationSignals: false,
-    plugins: [costLimitPlugin(schema, services.config.MAX_QUERY_COST), availabilityPlugin(), ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTrace({ includeErrors: { masked: true } })],
+    plugins: [
+      costLimitPlugin(schema, { maximumCost: config.MAX_QUERY_COST, maximumNodes: config.MAX_QUERY_NODES, maximumRepresentations: config.MAX_ENTITY_REPRESENTATIONS }),
+      responseLimitsPlugin(config.MAX_LIST_ITEMS),
+      availabilityPlugin(),
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginInlineTrace({ includeErrors: { masked: true } }),
+    ],
   });
   await apollo.start();
 
@@ -47,7 +59,7 @@ export async function createApp(services: AppServices, schema: GraphQLSchema, au
   });
   // Within READINESS_TIMEOUT_MS whatever the database does (refuses, resets, never answers).
   app.get('/readyz', async (_request, response) => {
-    const status = await checkReadiness(services.dataSource, services.config.READINESS_TIMEOUT_MS);
+    const status = await checkReadiness(services.dataSource, config.READINESS_TIMEOUT_MS);
     if (status !== 'ready') logger.warn({ status }, 'not ready');
     response.status(status === 'ready' ? 200 : 503).json({ status });
   });
@@ -60,7 +72,7 @@ export async function createApp(services: AppServices, schema: GraphQLSchema, au
       const header = request.headers['x-request-id'];
       runInRequestScope((typeof header === 'string' && header.slice(0, 100)) || randomUUID(), next);
     },
-    requestDeadline(services.config.REQUEST_TIMEOUT_MS),
+    requestDeadline(config.REQUEST_TIMEOUT_MS),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         const requestId = currentRequestScope()?.requestId ?? randomUUID();
