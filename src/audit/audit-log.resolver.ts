@@ -1,6 +1,6 @@
-import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../core/context/request-context';
-import type { Connection } from '../core/graphql/connection';
+import { PageArgs, type Connection } from '../core/graphql/connection';
 import type { OrganisationEntity } from '../organisations/organisation.entity';
 import { OrganisationType } from '../organisations/organisation.type';
 import { UserType } from '../users/user.type';
@@ -16,11 +16,10 @@ export class OrganisationAuditLogResolver {
   auditLog(
     @Ctx() ctx: RequestContext,
     @Root() organisation: OrganisationEntity,
-    @Arg('first', () => Int, { nullable: true }) first?: number,
-    @Arg('after', () => String, { nullable: true }) after?: string,
+    @Args() page: PageArgs,
     @Arg('filter', () => AuditFilter, { nullable: true }) filter?: AuditFilter,
   ): Promise<Connection<AuditEventView>> {
-    return ctx.services.auditLog.list(ctx, organisation.id, { first, after, filter });
+    return ctx.services.auditLog.list(ctx, organisation.id, { ...page, filter });
   }
 }
 
