@@ -81,7 +81,8 @@ export class OrganisationService {
           action: 'organisation.created',
           targetType: 'Organisation',
           targetId: organisation.id,
-          details: { name: organisation.name, slug: organisation.slug, ownerEmail },
+          // The owner by id: audit rows keep no personal data (they cannot be erased; the users row can).
+          details: { name: organisation.name, slug: organisation.slug, ownerUserId: owner.id },
         });
         await this.memberships.join(manager, ctx, { organisationId: organisation.id, userId: owner.id, builtInRole: 'owner', status: MembershipStatus.ACTIVE, via: 'organisation-created' });
         return organisation;

@@ -15,6 +15,7 @@ import { formatGraphQLError } from '../errors';
 import { logger } from '../logger';
 import { costLimitPlugin } from '../graphql/cost-limit';
 import { depthLimit } from '../graphql/depth-limit';
+import { inputGuardPlugin } from '../graphql/input-guard';
 
 export interface AppHandle {
   httpServer: http.Server;
@@ -36,7 +37,7 @@ export async function createApp(services: AppServices, schema: GraphQLSchema, au
     // Federated (inline) traces for the gateway, without the start-up notice.
     // The service owns SIGTERM/SIGINT (src/main.ts): drain, close the pool and the database, exit 0.
     stopOnTerminationSignals: false,
-    plugins: [costLimitPlugin(schema, services.config.MAX_QUERY_COST), ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTrace({ includeErrors: { masked: true } })],
+    plugins: [inputGuardPlugin(), costLimitPlugin(schema, services.config.MAX_QUERY_COST), ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTrace({ includeErrors: { masked: true } })],
   });
   await apollo.start();
 
