@@ -6,7 +6,7 @@ import { OrganisationType } from '../organisations/organisation.type';
 import { UserType } from '../users/user.type';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { auditActorView, type AuditActorView } from './audit-actor';
-import { redactEmails } from './audit-details';
+import { withContactDetails } from '../core/authz/contact-details';
 import { AuditEventConnection, AuditEventType, type AuditEventView } from './audit-event.type';
 import { AuditFilter } from './audit.inputs';
 
@@ -26,9 +26,9 @@ export class OrganisationAuditLogResolver {
 @Resolver(() => AuditEventType)
 export class AuditEventResolver {
   @FieldResolver(() => GraphQLJSONObject, { description: 'What changed, as recorded; email addresses hidden without members:read-contact' })
-  async details(@Ctx() ctx: RequestContext, @Root() event: AuditEventView): Promise<Record<string, unknown>> {
-    const snapshot = await ctx.access(event.organisationId);
-    return snapshot.has('members:read-contact') ? event.details : (redactEmails(event.details) as Record<string, unknown>);
+  details(@Ctx() ctx: RequestContext, @Root() event: AuditEventView): Promise<Record<string, unknown>> {
+    // Events record ids, but older events and free text (names) may hold addresses: the contact rule decides.
+    return withContactDetails(ctx, { scopes: [{ organisationId: event.organisationId }] }, event.details);
   }
 
   @FieldResolver(() => UserType, { nullable: true, description: 'Who acted: null for the system, or for a user since erased. Readers see at least id and displayName' })

@@ -1,4 +1,5 @@
 import { releaseUnverifiedEmails } from '../../users/email-ownership';
+import { maySeeContact, redactEmails } from '../../core/authz/contact-details';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AccessSnapshot } from '../../access/access-snapshot';
 import { assertCanGrant } from '../../access/escalation-guard';
@@ -51,8 +52,10 @@ export class MemberImportService {
 
   async import(ctx: RequestContext, input: ImportMembersInput): Promise<ImportMembersPayload> {
     const { organisation, snapshot } = await this.authorise(ctx, input.organisationId);
+    // Decided now, while the caller's access is known (the import may change it, and re-reading costs a statement).
+    const showsContact = (await maySeeContact(ctx, { scopes: [{ organisationId: organisation.id }] })) === true;
     const rows = parseMemberCsv(input.csv);
-    if (input.dryRun) return payload(await this.plan(this.dataSource.manager, rows, organisation, snapshot, false), true);
+    if (input.dryRun) return payload(organisation.id, await this.plan(this.dataSource.manager, rows, organisation, snapshot, false), true, showsContact);
     const plan = await runTransaction(this.dataSource, async (manager) => {
       const current = await lockOrganisation(manager, organisation.id);
       await lockEmails(manager, rows);
@@ -65,7 +68,7 @@ export class MemberImportService {
       return decided;
     });
     if (!plan.failed) forget(ctx, plan);
-    return payload(plan, false);
+    return payload(organisation.id, plan, false, showsContact);
   }
 
   /** Both permissions in the organisation; another organisation's id looks like no organisation (NOT_FOUND). */
@@ -275,11 +278,11 @@ function forget(ctx: RequestContext, plan: ImportPlan): void {
   }
 }
 
-function payload(plan: ImportPlan, dryRun: boolean): ImportMembersPayload {
-  return {
-    dryRun,
-    created: plan.created,
-    updated: plan.updated,
-    rows: plan.rows.map(({ line, email, status, errors }) => ({ line, email, status, errors })),
-  };
+/**
+ * The report. Rows carry their organisation for the contact rule on `email`; row messages may quote an
+ * address, so they follow the same rule.
+ */
+function payload(organisationId: string, plan: ImportPlan, dryRun: boolean, showsContact: boolean): ImportMembersPayload {
+  const rows = plan.rows.map(({ line, email, status, errors }) => ({ organisationId, line, email, status, errors: showsContact ? errors : (redactEmails(errors) as string[]) }));
+  return { dryRun, created: plan.created, updated: plan.updated, rows };
 }
