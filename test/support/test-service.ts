@@ -57,11 +57,21 @@ async function startOn(idp: TestIdentityProvider, database: SuiteDatabase, envir
   });
   const service = await startService(config, { dataSource: database.dataSource });
   const graphql: TestService['graphql'] = async (query, variables = {}, token = null, headers = {}) => {
-    const response = await fetch(service.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
-      body: JSON.stringify({ query, variables }),
-    });
+    const send = () =>
+      fetch(service.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+        body: JSON.stringify({ query, variables }),
+      });
+    let response: Response;
+    try {
+      response = await send();
+    } catch (error) {
+      // A pooled keep-alive socket the server closed as idle just as it was reused (a busy machine delays
+      // both sides' timers): the request never reached the server, so sending it again is safe.
+      if ((error as { cause?: { code?: string } }).cause?.code !== 'ECONNRESET') throw error;
+      response = await send();
+    }
     return (await response.json()) as GraphQLResponse;
   };
   return {
