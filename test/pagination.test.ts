@@ -345,4 +345,16 @@ describe('keyset pagination of every connection: forward, backward, exact page f
     const response = await raw(cases[0], { last: 3 }, { id: organisation.id }, outsider.token);
     expect(response.data.organisation).toBeNull();
   });
+
+  it('prices a backward page like a forward one in the query cost limit', async () => {
+    const { buildAppSchema } = await import('../src/core/graphql/build-schema');
+    const { estimateCost } = await import('../src/core/graphql/cost-limit');
+    const { getComplexity } = await import('graphql-query-complexity');
+    const { parse } = await import('graphql');
+    const schema = await buildAppSchema({ rules: false });
+    const cost = (args: string) =>
+      getComplexity({ schema, query: parse(`{ organisation(id: "x") { members(${args}) { edges { node { id user { email } } } } } }`), variables: {}, estimators: [estimateCost] });
+    expect(cost('last: 100')).toBe(cost('first: 100'));
+    expect(cost('last: 100')).toBeGreaterThan(cost('last: 5'));
+  });
 });
