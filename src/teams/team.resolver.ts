@@ -1,7 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../core/context/request-context';
 import { PageArgs, type Connection } from '../core/graphql/connection';
-import { isId } from '../core/ids';
 import type { MembershipEntity } from '../memberships/membership.entity';
 import { MembershipType, type MembershipView } from '../memberships/membership.type';
 import type { OrganisationEntity } from '../organisations/organisation.entity';

@@ -156,7 +156,8 @@ export function operationFor(schema: GraphQLSchema, input: StringInput, text: st
   const argumentText = mode === 'variable' ? '$v' : literal(value, input.argument.type);
   const others = requiredArguments(input.field, input.argument.name);
   const targetArguments = [`${input.argument.name}: ${argumentText}`, others].filter(Boolean).join(', ');
-  const leaf = isObjectType(getNamedType(input.field.type)) || !isScalarType(getNamedType(input.field.type)) && !isEnumType(getNamedType(input.field.type)) ? ' { __typename }' : '';
+  const returned = getNamedType(input.field.type);
+  const leaf = isScalarType(returned) || isEnumType(returned) ? '' : ' { __typename }';
   let selection = `${input.field.name}(${targetArguments})${leaf}`;
   for (const field of [...fields].reverse()) {
     const required = requiredArguments(field);
