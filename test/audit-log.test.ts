@@ -164,11 +164,22 @@ describe('audit log', () => {
     expect((await service.graphql('query($id: ID!) { user(id: $id) { id } }', { id: adminOfA.userId }, auditor.token)).data.user).toBeNull();
   });
 
-  it('hides email addresses in details from readers without members:read-contact', async () => {
+  it('records ids, not email addresses, in details', async () => {
     const query = `query($id: ID!) { organisation(id: $id) { auditLog(first: 1, filter: { action: "organisation.created" }) { edges { node { details } } } } }`;
+    const forAdmin = await service.graphql(query, { id: orgA.id }, adminOfA.token);
+    expect(forAdmin.data.organisation.auditLog.edges[0].node.details).toMatchObject({ ownerUserId: orgA.owner.userId });
+    expect(JSON.stringify(forAdmin.data.organisation.auditLog.edges[0].node.details)).not.toContain('@');
+  });
+
+  it('hides email addresses in details (older events, free text) from readers without members:read-contact', async () => {
+    await service.database.dataSource.query(
+      `INSERT INTO audit_events (organisation_id, action, target_type, details) VALUES ($1, 'test.legacy-email', 'Organisation', $2)`,
+      [orgA.id, JSON.stringify({ ownerEmail: orgA.owner.email, note: `team "ops for ${orgA.owner.email}"` })],
+    );
+    const query = `query($id: ID!) { organisation(id: $id) { auditLog(first: 1, filter: { action: "test.legacy-email" }) { edges { node { details } } } } }`;
     const forAuditor = await service.graphql(query, { id: orgA.id }, auditor.token);
     expect(forAuditor.errors).toBeUndefined();
-    expect(forAuditor.data.organisation.auditLog.edges[0].node.details.ownerEmail).toBe('[email hidden]');
+    expect(forAuditor.data.organisation.auditLog.edges[0].node.details).toEqual({ ownerEmail: '[email hidden]', note: 'team "ops for [email hidden]"' });
     const forAdmin = await service.graphql(query, { id: orgA.id }, adminOfA.token);
     expect(forAdmin.data.organisation.auditLog.edges[0].node.details.ownerEmail).toBe(orgA.owner.email);
   });

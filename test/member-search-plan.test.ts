@@ -1,5 +1,6 @@
 import { createOrganisation, platformAdmin } from './support/factories';
 import { contractOperation } from './support/contract';
+import { capturePlans } from './support/capture-plans';
 import { startTestService, type TestService } from './support/test-service';
 
 /**
@@ -25,8 +26,19 @@ describe('member search at 100,000 members', () => {
        INSERT INTO memberships (organisation_id, user_id) SELECT $1, id FROM new_users`,
       [organisationId],
     );
-    await service.database.dataSource.query('ANALYZE users; ANALYZE memberships');
-  }, 120_000);
+    // And 100,000 audit events and 20,000 invitations here, as many elsewhere, for the plans of those lists.
+    await service.database.dataSource.query(
+      `INSERT INTO audit_events (organisation_id, action, target_type, occurred_at)
+       SELECT o, 'test.bulk', 'Test', now() - n * interval '1 second' FROM generate_series(1, 100000) n, unnest($1::uuid[]) o`,
+      [[organisationId, (await createOrganisation(service, admin)).id]],
+    );
+    await service.database.dataSource.query(
+      `INSERT INTO invitations (organisation_id, email, token_hash, expires_at, created_at)
+       SELECT $1, 'bulk-' || n || '@example.com', md5(n::text), now() + interval '7 days', now() - n * interval '1 second' FROM generate_series(1, 20000) n`,
+      [organisationId],
+    );
+    await service.database.dataSource.query('ANALYZE users; ANALYZE memberships; ANALYZE audit_events; ANALYZE invitations');
+  }, 240_000);
   afterAll(() => service.stop());
 
   it('uses the trigram indexes for a substring search', async () => {
@@ -50,5 +62,39 @@ describe('member search at 100,000 members', () => {
     expect(response.errors).toBeUndefined();
     expect(response.data.organisation.members.totalCount).toBe(11); // person4242 and person42420..42429
     process.stdout.write(`Members search over 100,000 members: ${milliseconds.toFixed(1)} ms\n`);
+  });
+
+  /** The plans of the list's page statements for these page arguments (forward, backward, from a cursor). */
+  async function plansOf(query: string, variables: Record<string, unknown>, table: string): Promise<string[]> {
+    const run = async (args: Record<string, unknown>) => {
+      const response = await service.graphql(query, { ...variables, ...args }, ownerToken);
+      expect(response.errors).toBeUndefined();
+      return response.data.organisation;
+    };
+    const connection = (data: any) => Object.values(data).find((value: any) => value?.pageInfo) as any;
+    const middle = connection(await run({ first: 50 })).pageInfo.endCursor;
+    return capturePlans(
+      service.database.dataSource,
+      (sql) => sql.includes(`FROM ${table}`) && sql.includes('LIMIT'),
+      async () => {
+        for (const args of [{ first: 20 }, { last: 20 }, { first: 20, after: middle }, { last: 20, before: middle }]) await run(args);
+      },
+    );
+  }
+
+  it.each([
+    ['Members (joined date)', `query($id: ID!, $first: Int, $after: String, $last: Int, $before: String) { organisation(id: $id) { members(first: $first, after: $after, last: $last, before: $before) { pageInfo { endCursor } edges { node { id } } } } }`, 'memberships m', 'memberships_organisation_joined_idx'],
+    ['AuditLog', `query($id: ID!, $first: Int, $after: String, $last: Int, $before: String) { organisation(id: $id) { auditLog(first: $first, after: $after, last: $last, before: $before) { pageInfo { endCursor } edges { node { id } } } } }`, 'audit_events e', 'audit_events_organisation_occurred_idx'],
+    ['Invitations', `query($id: ID!, $first: Int, $after: String, $last: Int, $before: String) { organisation(id: $id) { invitations(first: $first, after: $after, last: $last, before: $before) { pageInfo { endCursor } edges { node { id } } } } }`, 'invitations i', 'invitations_organisation_created_idx'],
+  ])('pages %s forward and backward on its index, with and without a cursor', async (label, query, table, index) => {
+    const plans = await plansOf(query, { id: organisationId }, table);
+    expect(plans).toHaveLength(4);
+    process.stdout.write(`\n${label}, backward page from a cursor:\n${plans[3]}\n`);
+    for (const plan of plans) {
+      expect(plan).toContain(index);
+      expect(plan).not.toMatch(/Seq Scan on (memberships|audit_events|invitations)/);
+    }
+    // From a cursor, no page sorts the list: the index is read in the page's direction and stops at the limit.
+    for (const plan of plans.slice(2)) expect(plan).not.toMatch(/Sort Key: (m\.joined_at|e\.occurred_at|i\.created_at)/);
   });
 });

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { isObjectType, type GraphQLSchema } from 'graphql';
+import { getNamedType, isObjectType, type GraphQLSchema } from 'graphql';
 import { ruleFor } from '../src/core/authz/apply-rules';
 import { ruleMap } from '../src/core/authz/rule-map';
 import { buildAppSchema } from '../src/core/graphql/build-schema';
@@ -58,6 +58,22 @@ describe('authorization coverage', () => {
       if (!type || !isObjectType(type)) continue;
       for (const field of Object.keys(type.getFields()).sort()) rules[`${root}.${field}`] = describeRule(ruleFor(ruleMap, root, field).rule);
     }
+    expect(rules).toMatchSnapshot();
+  });
+
+  // Reviewed with the snapshot: every field that is an email address carries the one contact rule
+  // (src/core/authz/contact-details.ts). Free text that may hold one (audit details, display names,
+  // import messages) is redacted by the same decision; test/contact-details.test.ts covers those.
+  it('puts the one contact rule on every email field', () => {
+    const rules: Record<string, string> = {};
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (!isObjectType(type) || type.name.startsWith('__')) continue;
+      for (const field of Object.values(type.getFields())) {
+        if (/email$/i.test(field.name) && getNamedType(field.type).name === 'String') rules[`${type.name}.${field.name}`] = describeRule(ruleFor(ruleMap, type.name, field.name).rule);
+      }
+    }
+    expect(Object.keys(rules).sort()).toEqual(['ImportMemberRow.email', 'Invitation.email', 'User.email']);
+    for (const [field, rule] of Object.entries(rules)) expect([field, rule]).toEqual([field, expect.stringContaining('readsContactDetails')]);
     expect(rules).toMatchSnapshot();
   });
 });

@@ -2,16 +2,13 @@ import type { DataSource } from 'typeorm';
 import type { RequestContext } from '../core/context/request-context';
 import { countWhere, escapeLike } from '../core/database/sql';
 import { badInput } from '../core/errors';
-import { decodeCursor, encodeCursor, pageSize, toConnection, type Connection } from '../core/graphql/connection';
+import type { Connection, PageArgs } from '../core/graphql/connection';
+import type { KeysetPaginator } from '../core/pagination/keyset-paginator';
 import { isId } from '../core/ids';
 import { USER_COLUMNS_PREFIXED, userFromPrefixedRow } from '../users/user.rows';
 import type { AuditEventView } from './audit-event.type';
 import { AuditEventType } from './audit-event.type';
 import type { AuditFilter } from './audit.inputs';
-
-// occurred_at to the microsecond, in UTC (a JavaScript Date keeps milliseconds; a rounded cursor would repeat rows).
-const PRECISE_OCCURRED_AT = `to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-const CURSOR_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
 
 // The actor comes with the event (primed into the user loader) and whether they are still a member here.
 const FROM = `audit_events e
@@ -20,45 +17,42 @@ const FROM = `audit_events e
 
 /** An organisation's audit log: newest first, filtered, keyset-paginated, one statement per page. */
 export class AuditLogService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly paginator: KeysetPaginator,
+  ) {}
 
-  async list(
-    ctx: RequestContext,
-    organisationId: string,
-    args: { first?: number | null; after?: string | null; filter?: AuditFilter | null },
-  ): Promise<Connection<AuditEventView>> {
-    const limit = pageSize(args.first);
+  async list(ctx: RequestContext, organisationId: string, args: PageArgs & { filter?: AuditFilter | null }): Promise<Connection<AuditEventView>> {
     // The field's rule checked this already; a service never lists without it.
     await ctx.requirePermission(organisationId, 'audit:read', 'Organisation');
+    const filter = args.filter ?? {};
     const parameters: unknown[] = [organisationId];
-    const where = ['e.organisation_id = $1', ...filterClauses(args.filter ?? {}, parameters)];
-    const filters = where.length;
-    // A cursor names its list (the organisation's log): one from another list is refused, not misapplied.
-    const scope = `audit:${organisationId}`;
-    if (args.after) where.push(afterClause(args.after, scope, parameters));
-    parameters.push(limit + 1);
-    // count(*) OVER () counts the filtered rows before the cursor cut only when there is no cursor.
-    const rows: Record<string, any>[] = await this.dataSource.query(
-      `SELECT e.id, e.organisation_id, e.actor_user_id, e.action, e.target_type, e.target_id, e.details, e.occurred_at,
-              ${PRECISE_OCCURRED_AT} AS cursor_occurred_at, ${USER_COLUMNS_PREFIXED}, am.id IS NOT NULL AS actor_is_member,
-              ${filters === where.length ? 'count(*) OVER ()' : 'NULL'}::int AS total_count
-       FROM ${FROM}
-       WHERE ${where.join(' AND ')}
-       ORDER BY e.occurred_at DESC, e.id DESC
-       LIMIT $${parameters.length}`,
+    const where = ['e.organisation_id = $1', ...filterClauses(filter, parameters)];
+    const page = await this.paginator.page<Record<string, any>>(args, {
+      // A cursor names its list (the organisation's log, this filter): one from another list is refused, not misapplied.
+      scope: JSON.stringify(['audit', organisationId, parameters.slice(1)]),
+      select: `e.id, e.organisation_id, e.actor_user_id, e.action, e.target_type, e.target_id, e.details, e.occurred_at,
+               ${USER_COLUMNS_PREFIXED}, am.id IS NOT NULL AS actor_is_member`,
+      from: FROM,
+      where,
       parameters,
-    );
-    const totalCount = filters === where.length ? (rows[0]?.total_count ?? 0) : await countWhere(this.dataSource, 'audit_events e', where.slice(0, filters), parameters);
-    const cursors = new Map<string, string>();
-    const events = rows.map((row) => {
+      key: [
+        { sql: 'e.occurred_at', kind: 'timestamptz' },
+        { sql: 'e.id', kind: 'uuid' },
+      ],
+      descending: true,
+      windowCount: true,
+    });
+    // count(*) OVER () counts the filtered rows only on a page without a cursor.
+    const totalCount = page.hasCursor ? await countWhere(this.dataSource, 'audit_events e', where, parameters) : (page.windowTotal ?? 0);
+    const events = page.rows.map((row) => {
       if (row.u_id) {
         const user = userFromPrefixedRow(row);
         ctx.loaders.userById.prime(user.id, user);
       }
-      cursors.set(row.id, row.cursor_occurred_at);
       return eventFromRow(row);
     });
-    return toConnection(events, limit, totalCount, (event) => encodeCursor([scope, cursors.get(event.id) as string, event.id]));
+    return page.connection(events, totalCount);
   }
 }
 
@@ -95,16 +89,12 @@ function filterClauses(filter: AuditFilter, parameters: unknown[]): string[] {
   if (filter.targetType !== undefined && filter.targetType !== null) add((p) => `e.target_type = ${p}`, filter.targetType);
   if (filter.targetId !== undefined && filter.targetId !== null) add((p) => `e.target_id = ${p}`, filter.targetId);
   const { since, until } = filter;
+  // PostgreSQL's timestamps (and ISO strings) end at year 9999 here: a later or earlier instant is refused, not a 500.
+  for (const [field, instant] of [['since', since], ['until', until]] as const) {
+    if (instant && !(instant.getUTCFullYear() >= 1 && instant.getUTCFullYear() <= 9999)) throw badInput(`"${field}" must be between years 1 and 9999`, { field });
+  }
   if (since && until && since.getTime() > until.getTime()) throw badInput('"since" must not be after "until"', { field: 'since' });
   if (since) add((p) => `e.occurred_at >= ${p}::timestamptz`, since.toISOString());
   if (until) add((p) => `e.occurred_at < ${p}::timestamptz`, until.toISOString());
   return clauses;
-}
-
-function afterClause(after: string, scope: string, parameters: unknown[]): string {
-  const [cursorScope, occurredAt, id] = decodeCursor(after, 3);
-  if (cursorScope !== scope) throw badInput('This cursor belongs to another list', { argument: 'after' });
-  if (typeof occurredAt !== 'string' || !CURSOR_TIMESTAMP.test(occurredAt) || !isId(id)) throw badInput('Malformed cursor', { argument: 'after' });
-  parameters.push(occurredAt, id);
-  return `(e.occurred_at, e.id) < ($${parameters.length - 1}::timestamptz, $${parameters.length}::uuid)`;
 }

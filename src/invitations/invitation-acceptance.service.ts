@@ -9,7 +9,7 @@ import { MembershipStatus } from '../memberships/membership-status';
 import type { MembershipEntity } from '../memberships/membership.entity';
 import { OrganisationEntity } from '../organisations/organisation.entity';
 import { TeamMemberRole } from '../teams/team-member-role';
-import { TeamMemberEntity } from '../teams/team-member.entity';
+import { insertMany } from '../core/database/bulk-insert';
 import { invitationConflict, invitationForbidden, InvitationRefusal, notPending } from './invitation-errors';
 import { domainAllowed } from './invitation-policy';
 import { InvitationStatus } from './invitation-status';
@@ -76,19 +76,19 @@ export class InvitationAcceptanceService {
     const status = organisation.requireApproval ? MembershipStatus.PENDING_APPROVAL : MembershipStatus.ACTIVE;
     const { membership, created } = await this.memberships.join(manager, ctx, { organisationId: organisation.id, userId, roleIds, status, via: 'invitation' });
     if (!created) throw ALREADY_MEMBER();
-    if (teamIds.length > 0) {
-      await manager.insert(
-        TeamMemberEntity,
-        teamIds.map((teamId) => ({ teamId, membershipId: membership.id, organisationId: organisation.id, role: TeamMemberRole.MEMBER })),
-      );
-    }
+    await insertMany(manager, 'team_members', [
+      { name: 'team_id', type: 'uuid', values: teamIds },
+      { name: 'membership_id', type: 'uuid', value: membership.id },
+      { name: 'organisation_id', type: 'uuid', value: organisation.id },
+      { name: 'role', type: 'text', value: TeamMemberRole.MEMBER },
+    ]);
     await manager.update(InvitationEntity, { id: invitation.id }, { status: InvitationStatus.ACCEPTED, acceptedAt: new Date(), acceptedById: userId });
     await this.audit.record(manager, ctx, {
       organisationId: organisation.id,
       action: 'invitation.accepted',
       targetType: 'Invitation',
       targetId: invitation.id,
-      details: { email: invitation.email, membershipId: membership.id, userId, status, roleIds, teamIds },
+      details: { membershipId: membership.id, userId, status, roleIds, teamIds },
     });
     return membership;
   }

@@ -1,6 +1,6 @@
-import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../core/context/request-context';
-import type { Connection } from '../core/graphql/connection';
+import { PageArgs, type Connection } from '../core/graphql/connection';
 import type { OrganisationEntity } from '../organisations/organisation.entity';
 import { OrganisationType } from '../organisations/organisation.type';
 import type { RoleEntity } from '../roles/role.entity';
@@ -50,10 +50,9 @@ export class OrganisationInvitationsResolver {
   invitations(
     @Ctx() ctx: RequestContext,
     @Root() organisation: OrganisationEntity,
-    @Arg('first', () => Int, { nullable: true }) first?: number,
-    @Arg('after', () => String, { nullable: true }) after?: string,
+    @Args() page: PageArgs,
     @Arg('status', () => InvitationStatus, { nullable: true }) status?: InvitationStatus,
   ): Promise<Connection<InvitationEntity>> {
-    return ctx.services.invitationDirectory.list(ctx, organisation.id, { first, after, status });
+    return ctx.services.invitationDirectory.list(ctx, organisation.id, { ...page, status });
   }
 }

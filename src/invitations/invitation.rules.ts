@@ -1,6 +1,13 @@
-import { allow } from 'graphql-shield';
+import { allow, and } from 'graphql-shield';
+import { contactField, type ContactContext } from '../core/authz/contact-details';
 import type { RuleMap } from '../core/authz/apply-rules';
 import { holdsOnArgument, holdsOnParent, isAuthenticated } from '../core/authz/common-rules';
+
+/** An invitation's address: its organisation's contact rule, or the invitee themselves (verified). */
+const invitationContact = (invitation: { organisationId: string; email: string }): ContactContext => ({
+  scopes: [{ organisationId: invitation.organisationId }],
+  ownerEmail: invitation.email,
+});
 
 export const invitationRules: RuleMap = {
   Mutation: {
@@ -16,6 +23,8 @@ export const invitationRules: RuleMap = {
   },
   Invitation: {
     '*': holdsOnParent('invitations:read'),
+    // The one contact rule (src/core/authz/contact-details.ts) on top: invitations:read alone shows no address.
+    email: and(holdsOnParent('invitations:read'), contactField('Invitation', invitationContact)),
   },
   // Returned only by inviteUser and resendInvitation, whose services checked the inviter's permission;
   // the invitation inside is checked by its own rule.

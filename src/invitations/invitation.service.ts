@@ -14,7 +14,7 @@ import { RoleEntity } from '../roles/role.entity';
 import { TeamEntity } from '../teams/team.entity';
 import { invitationConflict, InvitationRefusal, notPending } from './invitation-errors';
 import { composeInvitationEmail } from './invitation-email';
-import { InvitationRoleEntity, InvitationTeamEntity } from './invitation-grant.entity';
+import { insertMany } from '../core/database/bulk-insert';
 import { assertDomainAllowed, daysFromNow, expiryDays, normaliseEmail } from './invitation-policy';
 import { effectiveStatus, InvitationStatus } from './invitation-status';
 import { acceptUrl, newInvitationToken } from './invitation-token';
@@ -68,8 +68,8 @@ export class InvitationService {
         await this.assertNotMember(manager, organisation.id, email);
         await this.assertNoOpenInvitation(manager, organisation.id, email);
         // The invitee exists as a User from now on: a placeholder, linked at their first verified sign-in.
-        await this.organisations.findOrCreatePlaceholder(manager, email);
-        const created = await this.insert(manager, ctx, organisation, { email, tokenHash: hash, expiresAt: daysFromNow(days), roles, teams });
+        const invitee = await this.organisations.findOrCreatePlaceholder(manager, email);
+        const created = await this.insert(manager, ctx, organisation, { email, inviteeUserId: invitee.id, tokenHash: hash, expiresAt: daysFromNow(days), roles, teams });
         await this.queueEmail(manager, ctx, organisation, created, token);
         return created;
       }),
@@ -101,7 +101,7 @@ export class InvitationService {
         action: 'invitation.resent',
         targetType: 'Invitation',
         targetId: saved.id,
-        details: { email: saved.email, previousExpiresAt: previousExpiresAt.toISOString(), expiresAt: saved.expiresAt.toISOString() },
+        details: { previousExpiresAt: previousExpiresAt.toISOString(), expiresAt: saved.expiresAt.toISOString() },
       });
       return saved;
     });
@@ -124,7 +124,7 @@ export class InvitationService {
         action: 'invitation.cancelled',
         targetType: 'Invitation',
         targetId: saved.id,
-        details: { email: saved.email, wasStatus },
+        details: { wasStatus },
       });
       return saved;
     });
@@ -137,21 +137,25 @@ export class InvitationService {
     manager: EntityManager,
     ctx: RequestContext,
     organisation: OrganisationEntity,
-    offer: { email: string; tokenHash: string; expiresAt: Date; roles: RoleEntity[]; teams: TeamEntity[] },
+    offer: { email: string; inviteeUserId: string; tokenHash: string; expiresAt: Date; roles: RoleEntity[]; teams: TeamEntity[] },
   ): Promise<InvitationEntity> {
-    const { email, tokenHash, expiresAt, roles, teams } = offer;
+    const { email, inviteeUserId, tokenHash, expiresAt, roles, teams } = offer;
     const invitation = await manager.save(
       manager.create(InvitationEntity, { organisationId: organisation.id, email, tokenHash, status: InvitationStatus.PENDING, expiresAt, invitedById: ctx.userId }),
     );
-    const grant = { invitationId: invitation.id, organisationId: organisation.id };
-    if (roles.length > 0) await manager.insert(InvitationRoleEntity, roles.map((role) => ({ ...grant, roleId: role.id })));
-    if (teams.length > 0) await manager.insert(InvitationTeamEntity, teams.map((team) => ({ ...grant, teamId: team.id })));
+    const grant = [
+      { name: 'invitation_id', type: 'uuid', value: invitation.id },
+      { name: 'organisation_id', type: 'uuid', value: organisation.id },
+    ];
+    await insertMany(manager, 'invitation_roles', [...grant, { name: 'role_id', type: 'uuid', values: roles.map((role) => role.id) }]);
+    await insertMany(manager, 'invitation_teams', [...grant, { name: 'team_id', type: 'uuid', values: teams.map((team) => team.id) }]);
     await this.audit.record(manager, ctx, {
       organisationId: organisation.id,
       action: 'invitation.created',
       targetType: 'Invitation',
       targetId: invitation.id,
-      details: { email, roleIds: roles.map((role) => role.id), teamIds: teams.map((team) => team.id), expiresAt: expiresAt.toISOString() },
+      // The invitee by id: audit rows keep no personal data (they cannot be erased; the users row can).
+      details: { inviteeUserId, roleIds: roles.map((role) => role.id), teamIds: teams.map((team) => team.id), expiresAt: expiresAt.toISOString() },
     });
     return invitation;
   }

@@ -13,7 +13,8 @@ export class InvitationType {
   @Field(() => ID) id!: string;
   organisationId!: string;
   invitedById!: string | null;
-  @Field(() => String, { description: 'Normalised (trimmed, lower case)' }) email!: string;
+  @Field(() => String, { nullable: true, description: 'Normalised (trimmed, lower case). Contact detail: needs members:read-contact too' })
+  email!: string;
   @Field(() => Date) createdAt!: Date;
   @Field(() => Date, { description: 'After it, the invitation can no longer be accepted (resend renews it)' }) expiresAt!: Date;
   @Field(() => Date, { nullable: true }) acceptedAt!: Date | null;

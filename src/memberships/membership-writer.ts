@@ -2,7 +2,7 @@ import type { EntityManager } from 'typeorm';
 import type { AuditService } from '../audit/audit.service';
 import type { RequestContext } from '../core/context/request-context';
 import { RoleEntity } from '../roles/role.entity';
-import { MembershipRoleEntity } from './membership-role.entity';
+import { insertMany } from '../core/database/bulk-insert';
 import { MembershipStatus } from './membership-status';
 import { MembershipEntity } from './membership.entity';
 
@@ -29,12 +29,11 @@ export class MembershipWriter {
       const role = await manager.findOneByOrFail(RoleEntity, { organisationId: options.organisationId, builtInKey: options.builtInRole });
       roleIds.push(role.id);
     }
-    if (roleIds.length > 0) {
-      await manager.insert(
-        MembershipRoleEntity,
-        [...new Set(roleIds)].map((roleId) => ({ membershipId: membership.id, roleId, organisationId: options.organisationId })),
-      );
-    }
+    await insertMany(manager, 'membership_roles', [
+      { name: 'membership_id', type: 'uuid', value: membership.id },
+      { name: 'role_id', type: 'uuid', values: [...new Set(roleIds)] },
+      { name: 'organisation_id', type: 'uuid', value: options.organisationId },
+    ]);
     await this.audit.record(manager, ctx, {
       organisationId: options.organisationId,
       action: 'member.joined',

@@ -10,11 +10,17 @@ export enum RoleAssignmentMode {
 
 registerEnumType(RoleAssignmentMode, { name: 'RoleAssignmentMode', description: 'ADD to, REMOVE from, or REPLACE the members\' direct roles' });
 
+/** The largest assignRoles: every membership × every role in one transaction (50,000 links). */
+export const MAX_ASSIGN_MEMBERSHIPS = 500;
+export const MAX_ASSIGN_ROLES = 100;
+
 @InputType()
 export class AssignRolesInput {
   @Field(() => ID) organisationId!: string;
-  @Field(() => [ID]) @ArrayMinSize(1) @ArrayMaxSize(500) membershipIds!: string[];
-  @Field(() => [ID], { description: 'May be empty with REPLACE (removes every direct role)' }) @ArrayMaxSize(100) roleIds!: string[];
+  @Field(() => [ID], { description: `1–${MAX_ASSIGN_MEMBERSHIPS} memberships of the organisation` })
+  @ArrayMinSize(1) @ArrayMaxSize(MAX_ASSIGN_MEMBERSHIPS) membershipIds!: string[];
+  @Field(() => [ID], { description: `At most ${MAX_ASSIGN_ROLES} roles of the organisation; may be empty with REPLACE (removes every direct role)` })
+  @ArrayMaxSize(MAX_ASSIGN_ROLES) roleIds!: string[];
   @Field(() => RoleAssignmentMode) @IsEnum(RoleAssignmentMode) mode!: RoleAssignmentMode;
 }
 

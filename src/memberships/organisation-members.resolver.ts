@@ -1,6 +1,6 @@
-import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../core/context/request-context';
-import { connectionTypes, type Connection } from '../core/graphql/connection';
+import { connectionTypes, PageArgs, type Connection } from '../core/graphql/connection';
 import type { OrganisationEntity } from '../organisations/organisation.entity';
 import { OrganisationType } from '../organisations/organisation.type';
 import type { MembershipEntity } from './membership.entity';
@@ -15,11 +15,10 @@ export class OrganisationMembersResolver {
   members(
     @Ctx() ctx: RequestContext,
     @Root() organisation: OrganisationEntity,
-    @Arg('first', () => Int, { nullable: true }) first?: number,
-    @Arg('after', () => String, { nullable: true }) after?: string,
+    @Args() page: PageArgs,
     @Arg('filter', () => MemberFilter, { nullable: true }) filter?: MemberFilter,
     @Arg('orderBy', () => MemberOrder, { nullable: true }) orderBy?: MemberOrder,
   ): Promise<Connection<MembershipEntity>> {
-    return ctx.services.memberDirectory.list(ctx, organisation.id, { first, after, filter, orderBy });
+    return ctx.services.memberDirectory.list(ctx, organisation.id, { ...page, filter, orderBy });
   }
 }

@@ -13,6 +13,7 @@ import { RoleAssignmentMode, type AssignRolesInput } from './membership.inputs';
 import { MembershipRoleEntity } from './membership-role.entity';
 import { MembershipEntity } from './membership.entity';
 import { runTransaction } from '../core/database/transaction';
+import { insertMany } from '../core/database/bulk-insert';
 
 /** Bulk role assignment: ADD, REMOVE or REPLACE over many memberships in one transaction. */
 export class RoleAssignmentService {
@@ -51,8 +52,17 @@ export class RoleAssignmentService {
         );
       }
       if (input.mode !== RoleAssignmentMode.REMOVE && roleIds.length > 0) {
-        const additions = membershipIds.flatMap((membershipId) => roleIds.map((roleId) => ({ membershipId, roleId, organisationId: organisation.id })));
-        await manager.createQueryBuilder().insert().into(MembershipRoleEntity).values(additions).orIgnore().execute();
+        // Up to 500 × 100 links: one statement with array parameters (a VALUES list would need 3 bind parameters a row).
+        await insertMany(
+          manager,
+          'membership_roles',
+          [
+            { name: 'membership_id', type: 'uuid', values: membershipIds.flatMap((membershipId) => roleIds.map(() => membershipId)) },
+            { name: 'role_id', type: 'uuid', values: membershipIds.flatMap(() => roleIds) },
+            { name: 'organisation_id', type: 'uuid', value: organisation.id },
+          ],
+          { onConflict: 'DO NOTHING' },
+        );
       }
       await assertOwnerRemains(manager, organisation.id);
       await this.audit.record(manager, ctx, {

@@ -1,6 +1,6 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../core/context/request-context';
-import type { Connection } from '../core/graphql/connection';
+import { PageArgs, type Connection } from '../core/graphql/connection';
 import type { OrganisationEntity } from './organisation.entity';
 import { CreateOrganisationInput, UpdateOrganisationInput } from './organisation.inputs';
 import { OrganisationConnection, OrganisationSettingsType, OrganisationType } from './organisation.type';
@@ -10,10 +10,9 @@ export class OrganisationResolver {
   @Query(() => OrganisationConnection, { description: 'All organisations for platform administrators; your own otherwise' })
   organisations(
     @Ctx() ctx: RequestContext,
-    @Arg('first', () => Int, { nullable: true }) first?: number,
-    @Arg('after', () => String, { nullable: true }) after?: string,
+    @Args() page: PageArgs,
   ): Promise<Connection<OrganisationEntity>> {
-    return ctx.services.organisations.list(ctx, first, after);
+    return ctx.services.organisations.list(ctx, page);
   }
 
   @Query(() => OrganisationType, { nullable: true, description: 'null when it does not exist or you cannot see it' })

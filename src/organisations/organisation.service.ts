@@ -3,7 +3,10 @@ import type { AuditService } from '../audit/audit.service';
 import type { RequestContext } from '../core/context/request-context';
 import { uniqueViolation } from '../core/database/postgres-errors';
 import { badInput, conflict, forbidden, notFound } from '../core/errors';
-import { decodeCursor, encodeCursor, pageSize, toConnection, type Connection } from '../core/graphql/connection';
+import { entityFromRow } from '../core/database/entity-rows';
+import { countWhere } from '../core/database/sql';
+import type { Connection, PageArgs } from '../core/graphql/connection';
+import type { KeysetPaginator } from '../core/pagination/keyset-paginator';
 import { isId } from '../core/ids';
 import type { PermissionCatalogue } from '../core/permissions/permission-catalogue';
 import type { MembershipWriter } from '../memberships/membership-writer';
@@ -16,11 +19,6 @@ import { OrganisationEntity } from './organisation.entity';
 import { DOMAIN_PATTERN, type CreateOrganisationInput, type UpdateOrganisationInput } from './organisation.inputs';
 import { runTransaction } from '../core/database/transaction';
 
-// created_at to the microsecond, as PostgreSQL stores it: a JavaScript Date keeps only milliseconds, and a
-// cursor rounded down would repeat the row it names (and every row of the same millisecond) on the next page.
-const PRECISE_CREATED_AT = `to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-const CURSOR_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
-
 /** Organisations: listing, creation with built-in roles and first Owner, settings and boundary. */
 export class OrganisationService {
   constructor(
@@ -28,34 +26,29 @@ export class OrganisationService {
     private readonly audit: AuditService,
     private readonly memberships: MembershipWriter,
     private readonly catalogue: PermissionCatalogue,
+    private readonly paginator: KeysetPaginator,
   ) {}
 
   /** Every organisation for platform administrators; otherwise those where the caller is a member. */
-  async list(ctx: RequestContext, first: number | null | undefined, after: string | null | undefined): Promise<Connection<OrganisationEntity>> {
-    const limit = pageSize(first);
+  async list(ctx: RequestContext, args: PageArgs): Promise<Connection<OrganisationEntity>> {
     const principal = ctx.requirePrincipal();
-    const query = this.dataSource.getRepository(OrganisationEntity).createQueryBuilder('o');
-    if (!principal.isPlatformAdmin) {
-      query.innerJoin('memberships', 'm', 'm.organisation_id = o.id AND m.user_id = :userId', { userId: principal.user.id });
-    }
-    const totalCount = await query.clone().getCount();
-    if (after) {
-      const [createdAt, id] = decodeCursor(after, 2);
-      if (typeof createdAt !== 'string' || !CURSOR_TIMESTAMP.test(createdAt) || Number.isNaN(Date.parse(createdAt)) || !isId(id)) {
-        throw badInput('Malformed cursor', { argument: 'after' });
-      }
-      query.andWhere('(o.created_at, o.id) > (CAST(:createdAt AS timestamptz), CAST(:id AS uuid))', { createdAt, id });
-    }
-    // limit, not take: the membership join is one row per organisation, so no distinct-ids pre-query is needed.
-    const { entities, raw } = await query
-      .addSelect(PRECISE_CREATED_AT, 'cursor_created_at')
-      .orderBy('o.created_at', 'ASC')
-      .addOrderBy('o.id', 'ASC')
-      .limit(limit + 1)
-      .getRawAndEntities<{ o_id: string; cursor_created_at: string }>();
-    const preciseCreatedAt = new Map(raw.map((row) => [row.o_id, row.cursor_created_at]));
-    const cursorOf = (organisation: OrganisationEntity) => encodeCursor([preciseCreatedAt.get(organisation.id) ?? organisation.createdAt.toISOString(), organisation.id]);
-    return toConnection(entities, limit, totalCount, cursorOf);
+    const own = !principal.isPlatformAdmin;
+    const from = own ? 'organisations o JOIN memberships m ON m.organisation_id = o.id' : 'organisations o';
+    const where = own ? ['m.user_id = $1'] : [];
+    const parameters = own ? [principal.user.id] : [];
+    const page = await this.paginator.page<Record<string, unknown>>(args, {
+      scope: JSON.stringify(['organisations', own ? principal.user.id : 'all']),
+      select: 'o.*',
+      from,
+      where,
+      parameters,
+      key: [
+        { sql: 'o.created_at', kind: 'timestamptz' },
+        { sql: 'o.id', kind: 'uuid' },
+      ],
+    });
+    const totalCount = await countWhere(this.dataSource, from, where, parameters);
+    return page.connection(page.rows.map((row) => entityFromRow(this.dataSource, OrganisationEntity, row)), totalCount);
   }
 
   /** The organisation if the caller may see it at all (a member of any status, or a platform admin), else null. */
@@ -88,7 +81,8 @@ export class OrganisationService {
           action: 'organisation.created',
           targetType: 'Organisation',
           targetId: organisation.id,
-          details: { name: organisation.name, slug: organisation.slug, ownerEmail },
+          // The owner by id: audit rows keep no personal data (they cannot be erased; the users row can).
+          details: { name: organisation.name, slug: organisation.slug, ownerUserId: owner.id },
         });
         await this.memberships.join(manager, ctx, { organisationId: organisation.id, userId: owner.id, builtInRole: 'owner', status: MembershipStatus.ACTIVE, via: 'organisation-created' });
         return organisation;

@@ -1,8 +1,8 @@
 import type { DataSource } from 'typeorm';
 import type { RequestContext } from '../core/context/request-context';
 import { countWhere, escapeLike } from '../core/database/sql';
-import { badInput } from '../core/errors';
-import { decodeCursor, encodeCursor, pageSize, toConnection, type Connection } from '../core/graphql/connection';
+import type { Connection, PageArgs } from '../core/graphql/connection';
+import type { KeysetPaginator } from '../core/pagination/keyset-paginator';
 import { isId } from '../core/ids';
 import { membershipFromRow, MEMBERSHIP_COLUMNS } from '../memberships/membership.rows';
 import type { TeamMemberEntity } from './team-member.entity';
@@ -11,7 +11,10 @@ import type { TeamEntity } from './team.entity';
 
 /** Reading teams: one team, an organisation's teams, a team's members; each page in one statement. */
 export class TeamDirectoryService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly paginator: KeysetPaginator,
+  ) {}
 
   /** The team if the caller may read it (teams:read, or managing it), else null. */
   async findVisible(ctx: RequestContext, id: string): Promise<TeamEntity | null> {
@@ -21,8 +24,7 @@ export class TeamDirectoryService {
     return (await ctx.access(team.organisationId)).hasInTeam(team.id, 'teams:read') ? team : null;
   }
 
-  async list(ctx: RequestContext, organisationId: string, args: { first?: number | null; after?: string | null; search?: string | null }): Promise<Connection<TeamEntity>> {
-    const limit = pageSize(args.first);
+  async list(ctx: RequestContext, organisationId: string, args: PageArgs & { search?: string | null }): Promise<Connection<TeamEntity>> {
     const snapshot = await ctx.access(organisationId);
     const parameters: unknown[] = [organisationId];
     const where = ['t.organisation_id = $1'];
@@ -36,63 +38,45 @@ export class TeamDirectoryService {
       parameters.push(`%${escapeLike(search)}%`);
       where.push(`lower(t.name) LIKE $${parameters.length}`);
     }
-    const filters = where.length;
-    const scope = `teams:${organisationId}`;
-    if (args.after) {
-      const [cursorScope, name, id] = decodeCursor(args.after, 3);
-      if (cursorScope !== scope || typeof name !== 'string' || !isId(id)) throw badInput('Malformed cursor', { argument: 'after' });
-      parameters.push(name, id);
-      where.push(`(lower(t.name), t.id) > ($${parameters.length - 1}, $${parameters.length}::uuid)`);
-    }
-    parameters.push(limit + 1);
-    const rows: Record<string, any>[] = await this.dataSource.query(
-      // The sort key travels as PostgreSQL computed it: JavaScript's toLowerCase differs for some letters.
-      `SELECT ${TEAM_COLUMNS}, lower(t.name) AS sort_key, ${filters === where.length ? 'count(*) OVER ()' : 'NULL'}::int AS total_count
-       FROM teams t WHERE ${where.join(' AND ')} ORDER BY lower(t.name), t.id LIMIT $${parameters.length}`,
+    const page = await this.paginator.page<Record<string, any>>(args, {
+      scope: JSON.stringify(['teams', organisationId, search ?? null]),
+      select: TEAM_COLUMNS,
+      from: 'teams t',
+      where,
       parameters,
-    );
-    const totalCount = rows[0]?.total_count ?? (await countWhere(this.dataSource, 'teams t', where.slice(0, filters), parameters));
-    const sortKeys = new Map<string, string>(rows.map((row) => [row.id, row.sort_key]));
-    const teams = rows.map((row) => teamFromRow(row));
+      // The sort key is compared as PostgreSQL computes it: JavaScript's toLowerCase differs for some letters.
+      key: [
+        { sql: 'lower(t.name)', kind: 'text' },
+        { sql: 't.id', kind: 'uuid' },
+      ],
+      windowCount: true,
+    });
+    const totalCount = page.windowTotal ?? (await countWhere(this.dataSource, 'teams t', where, parameters));
+    const teams = page.rows.map((row) => teamFromRow(row));
     for (const team of teams) ctx.loaders.teamById.prime(team.id, team);
-    return toConnection(teams, limit, totalCount, (team) => encodeCursor([scope, sortKeys.get(team.id) as string, team.id]));
+    return page.connection(teams, totalCount);
   }
 
   /** A team's members, managers first, then by when they were added. */
-  async members(ctx: RequestContext, team: TeamEntity, first?: number | null, after?: string | null): Promise<Connection<TeamMemberEntity>> {
-    const limit = pageSize(first);
-    const parameters: unknown[] = [team.id];
-    const where = ['tm.team_id = $1'];
-    const scope = `team-members:${team.id}`;
-    if (after) {
-      const [cursorScope, rank, addedAt, id] = decodeCursor(after, 4);
-      if (cursorScope !== scope || typeof rank !== 'number' || typeof addedAt !== 'string' || Number.isNaN(Date.parse(addedAt)) || !isId(id)) {
-        throw badInput('Malformed cursor', { argument: 'after' });
-      }
-      parameters.push(rank, addedAt, id);
-      where.push(`(CASE tm.role WHEN 'MANAGER' THEN 0 ELSE 1 END, tm.added_at, tm.membership_id) > ($2, $3::timestamptz, $4::uuid)`);
-    }
-    parameters.push(limit + 1);
-    const rows: Record<string, any>[] = await this.dataSource.query(
-      // added_at travels as text with its microseconds: a JS Date keeps milliseconds only, and a cursor
-      // rounded down would show its own row again on the next page.
-      `SELECT tm.team_id, tm.membership_id, tm.organisation_id, tm.role, tm.added_at,
-              to_char(tm.added_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS added_at_key,
-              ${MEMBERSHIP_COLUMNS}, ${after ? 'NULL' : 'count(*) OVER ()'}::int AS total_count
-       FROM team_members tm JOIN memberships m ON m.id = tm.membership_id
-       WHERE ${where.join(' AND ')}
-       ORDER BY CASE tm.role WHEN 'MANAGER' THEN 0 ELSE 1 END, tm.added_at, tm.membership_id
-       LIMIT $${parameters.length}`,
-      parameters,
-    );
-    const totalCount = rows[0]?.total_count ?? (await ctx.loaders.memberCountByTeamId.load(team.id));
-    const addedAtKeys = new Map<string, string>(rows.map((row) => [row.membership_id, row.added_at_key]));
-    const places = rows.map((row) => {
+  async members(ctx: RequestContext, team: TeamEntity, args: PageArgs): Promise<Connection<TeamMemberEntity>> {
+    const page = await this.paginator.page<Record<string, any>>(args, {
+      scope: JSON.stringify(['team-members', team.id]),
+      select: `tm.team_id, tm.membership_id, tm.organisation_id, tm.role, tm.added_at, ${MEMBERSHIP_COLUMNS}`,
+      from: 'team_members tm JOIN memberships m ON m.id = tm.membership_id',
+      where: ['tm.team_id = $1'],
+      parameters: [team.id],
+      key: [
+        { sql: "CASE tm.role WHEN 'MANAGER' THEN 0 ELSE 1 END", kind: 'int' },
+        { sql: 'tm.added_at', kind: 'timestamptz' },
+        { sql: 'tm.membership_id', kind: 'uuid' },
+      ],
+      windowCount: true,
+    });
+    const totalCount = page.windowTotal ?? (await ctx.loaders.memberCountByTeamId.load(team.id));
+    const places = page.rows.map((row) => {
       ctx.loaders.membershipById.prime(row.id, membershipFromRow(row));
       return teamPlaceFromRow(row);
     });
-    return toConnection(places, limit, totalCount, (place) =>
-      encodeCursor([scope, place.role === 'MANAGER' ? 0 : 1, addedAtKeys.get(place.membershipId) as string, place.membershipId]),
-    );
+    return page.connection(places, totalCount);
   }
 }

@@ -1,7 +1,6 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../core/context/request-context';
-import type { Connection } from '../core/graphql/connection';
-import { isId } from '../core/ids';
+import { PageArgs, type Connection } from '../core/graphql/connection';
 import type { MembershipEntity } from '../memberships/membership.entity';
 import { MembershipType, type MembershipView } from '../memberships/membership.type';
 import type { OrganisationEntity } from '../organisations/organisation.entity';
@@ -38,10 +37,9 @@ export class TeamResolver {
   members(
     @Ctx() ctx: RequestContext,
     @Root() team: TeamEntity,
-    @Arg('first', () => Int, { nullable: true }) first?: number,
-    @Arg('after', () => String, { nullable: true }) after?: string,
+    @Args() page: PageArgs,
   ): Promise<Connection<TeamMemberEntity>> {
-    return ctx.services.teamDirectory.members(ctx, team, first, after);
+    return ctx.services.teamDirectory.members(ctx, team, page);
   }
 }
 
@@ -66,10 +64,9 @@ export class OrganisationTeamsResolver {
   teams(
     @Ctx() ctx: RequestContext,
     @Root() organisation: OrganisationEntity,
-    @Arg('first', () => Int, { nullable: true }) first?: number,
-    @Arg('after', () => String, { nullable: true }) after?: string,
+    @Args() page: PageArgs,
     @Arg('search', () => String, { nullable: true }) search?: string,
   ): Promise<Connection<TeamEntity>> {
-    return ctx.services.teamDirectory.list(ctx, organisation.id, { first, after, search });
+    return ctx.services.teamDirectory.list(ctx, organisation.id, { ...page, search });
   }
 }

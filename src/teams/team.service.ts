@@ -15,6 +15,7 @@ import { TeamRoleEntity } from './team-role.entity';
 import type { CreateTeamInput, UpdateTeamInput } from './team.inputs';
 import { TeamEntity } from './team.entity';
 import { runTransaction } from '../core/database/transaction';
+import { insertMany } from '../core/database/bulk-insert';
 
 /** At most this many roles granted by one team (one request). */
 export const MAX_TEAM_ROLES = 100;
@@ -144,9 +145,11 @@ export class TeamService {
 
   private async writeGrants(manager: EntityManager, team: TeamEntity, added: RoleEntity[], removed: RoleEntity[]): Promise<void> {
     if (removed.length > 0) await manager.delete(TeamRoleEntity, { teamId: team.id, roleId: In(removed.map((role) => role.id)) });
-    if (added.length > 0) {
-      await manager.insert(TeamRoleEntity, added.map((role) => ({ teamId: team.id, roleId: role.id, organisationId: team.organisationId })));
-    }
+    await insertMany(manager, 'team_roles', [
+      { name: 'team_id', type: 'uuid', value: team.id },
+      { name: 'role_id', type: 'uuid', values: added.map((role) => role.id) },
+      { name: 'organisation_id', type: 'uuid', value: team.organisationId },
+    ]);
   }
 
   private async writing<T>(name: string, work: () => Promise<T>): Promise<T> {

@@ -26,7 +26,8 @@ export async function releaseUnverifiedEmails(manager: EntityManager, audit: Aud
       action: 'user.email-reassigned',
       targetType: 'User',
       targetId: user.id,
-      details: { reason: 'unverified email bound to a person by an administrator', email: user.email },
+      // Ids only: the address itself is personal data, and audit rows cannot be erased.
+      details: { reason: 'unverified email bound to a person by an administrator' },
     })),
   );
 }

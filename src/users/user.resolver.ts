@@ -4,7 +4,8 @@ import { isId } from '../core/ids';
 import type { MembershipEntity } from '../memberships/membership.entity';
 import { MembershipType } from '../memberships/membership.type';
 import type { UserEntity } from './user.entity';
-import { UserType, userView, type Scope, type UserView } from './user.type';
+import { withContactDetails } from '../core/authz/contact-details';
+import { UserType, userContact, userView, type Scope, type UserView } from './user.type';
 
 @Resolver(() => UserType)
 export class UserResolver {
@@ -15,6 +16,12 @@ export class UserResolver {
     if (!user) return null;
     const seenThrough = await visibleThrough(ctx, user.id);
     return user.id === ctx.userId || seenThrough.length > 0 ? userView(user, seenThrough) : null;
+  }
+
+  /** A name may be an address (the token had no name, or the file said so): then it follows the contact rule. */
+  @FieldResolver(() => String)
+  displayName(@Ctx() ctx: RequestContext, @Root() user: UserView): string | Promise<string> {
+    return user.displayName.includes('@') ? withContactDetails(ctx, userContact(user), user.displayName) : user.displayName;
   }
 
   @FieldResolver(() => [MembershipType], { description: 'Only those in organisations where you may read members, and your own' })

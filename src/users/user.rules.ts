@@ -5,7 +5,8 @@ import { allowsInAnyScope, decidePermission, isAuthenticated } from '../core/aut
 import { objectRule } from '../core/authz/rule-engine';
 import type { RequestContext } from '../core/context/request-context';
 import { unauthenticated } from '../core/errors';
-import type { Scope, UserView } from './user.type';
+import { contactField } from '../core/authz/contact-details';
+import { userContact, type Scope, type UserView } from './user.type';
 
 export const isSelf = objectRule('isSelf', (user: { id: string }, ctx: RequestContext) => (ctx.principal ? user.id === ctx.userId : unauthenticated()));
 
@@ -23,7 +24,8 @@ export const userRules: RuleMap = {
   },
   User: {
     '*': or(isSelf, seenWith('members:read')),
-    email: or(isSelf, seenWith('members:read-contact')),
+    // The one contact rule (src/core/authz/contact-details.ts): yourself, or members:read-contact where reached.
+    email: contactField('User', userContact),
     lastSignInAt: or(isSelf, seenWith('access:review')),
   },
 };

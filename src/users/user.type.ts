@@ -1,4 +1,5 @@
 import { Directive, Field, ID, ObjectType } from 'type-graphql';
+import type { ContactContext } from '../core/authz/contact-details';
 
 @ObjectType('User', { description: 'One accountable person, global across organisations' })
 @Directive('@key(fields: "id")')
@@ -6,7 +7,7 @@ export class UserType {
   @Field(() => ID) id!: string;
   @Field(() => String, { nullable: true, description: 'Needs members:read-contact in an organisation you share, or yourself' })
   email!: string | null;
-  @Field(() => String) displayName!: string;
+  @Field(() => String, { description: 'Email addresses in it are hidden as for `email`' }) displayName!: string;
   @Field(() => Date) createdAt!: Date;
   @Field(() => Date, { nullable: true, description: 'Needs access:review in an organisation you share, or yourself' })
   lastSignInAt!: Date | null;
@@ -26,4 +27,9 @@ export type UserView = UserType & { seenThrough: readonly Scope[] };
 
 export function userView<T extends UserType>(user: T, seenThrough: readonly Scope[]): T & { seenThrough: readonly Scope[] } {
   return Object.assign(Object.create(Object.getPrototypeOf(user)), user, { seenThrough });
+}
+
+/** Whose contact details a user's are, and where the caller reached them (the contact rule's input). */
+export function userContact(user: UserType & { seenThrough?: readonly Scope[] }): ContactContext {
+  return { scopes: user.seenThrough ?? [], ownerUserId: user.id };
 }

@@ -70,11 +70,21 @@ async function startOn(idp: TestIdentityProvider, database: SuiteDatabase, envir
   const service = await startService(config, { dataSource });
   const request: TestService['request'] = async (query, variables = {}, token = null, headers = {}) => {
     const started = performance.now();
-    const response = await fetch(service.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
-      body: JSON.stringify({ query, variables }),
-    });
+    const send = () =>
+      fetch(service.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+        body: JSON.stringify({ query, variables }),
+      });
+    let response: Response;
+    try {
+      response = await send();
+    } catch (error) {
+      // A pooled keep-alive socket the server closed as idle just as it was reused (a busy machine delays
+      // both sides' timers): the request never reached the server, so sending it again is safe.
+      if ((error as { cause?: { code?: string } }).cause?.code !== 'ECONNRESET') throw error;
+      response = await send();
+    }
     const body = (await response.json()) as GraphQLResponse;
     return { status: response.status, body, ms: performance.now() - started };
   };

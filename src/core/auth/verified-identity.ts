@@ -1,4 +1,5 @@
 import type { JWTPayload } from 'jose';
+import { isStorableText } from '../storable-text';
 
 /** What the service takes from a verified token: identity only, never roles (DESIGN.md §1). */
 export interface VerifiedIdentity {
@@ -30,7 +31,15 @@ export function claimHoldsRole(claims: JWTPayload, claimPath: string, role: stri
   return false;
 }
 
+// The claims the service stores (users row): one PostgreSQL cannot store refuses the whole token.
+const STORED_CLAIMS = ['sub', 'email', 'name', 'preferred_username'] as const;
+
+/** Throws (the verifier then refuses the token: UNAUTHENTICATED) when a stored claim holds NUL or an unpaired surrogate. */
 export function identityFromClaims(claims: JWTPayload): VerifiedIdentity {
+  for (const claim of STORED_CLAIMS) {
+    const value = claims[claim];
+    if (typeof value === 'string' && !isStorableText(value)) throw new Error(`claim ${claim} holds a character that cannot be stored`);
+  }
   const email = typeof claims.email === 'string' && claims.email.trim() ? claims.email.trim().toLowerCase() : null;
   const name = [claims.name, claims.preferred_username].find((value) => typeof value === 'string' && value.trim());
   return {

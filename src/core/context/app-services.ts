@@ -19,13 +19,18 @@ import { TeamService } from '../../teams/team.service';
 import { OrganisationService } from '../../organisations/organisation.service';
 import { UserProvisioningService } from '../../users/user-provisioning.service';
 import type { AppConfig } from '../config';
+import { CursorCodec } from '../pagination/cursor-codec';
+import { KeysetPaginator } from '../pagination/keyset-paginator';
 import type { PermissionCatalogue } from '../permissions/permission-catalogue';
 
 /** The long-lived services of one process, built once at start. */
 export function createAppServices(config: AppConfig, dataSource: DataSource, catalogue: PermissionCatalogue) {
   const audit = new AuditService();
   const membershipWriter = new MembershipWriter(audit);
-  const organisations = new OrganisationService(dataSource, audit, membershipWriter, catalogue);
+  const cursors = new CursorCodec(dataSource);
+  cursors.preload();
+  const paginator = new KeysetPaginator(dataSource, cursors);
+  const organisations = new OrganisationService(dataSource, audit, membershipWriter, catalogue, paginator);
   return {
     config,
     dataSource,
@@ -34,17 +39,17 @@ export function createAppServices(config: AppConfig, dataSource: DataSource, cat
     membershipWriter,
     organisations,
     roles: new RoleService(dataSource, audit, catalogue),
-    memberDirectory: new MemberDirectoryService(dataSource),
+    memberDirectory: new MemberDirectoryService(dataSource, paginator),
     lifecycle: new MembershipLifecycleService(dataSource, audit),
     roleAssignment: new RoleAssignmentService(dataSource, audit, catalogue),
     memberImport: new MemberImportService(dataSource, audit, catalogue),
-    teamDirectory: new TeamDirectoryService(dataSource),
+    teamDirectory: new TeamDirectoryService(dataSource, paginator),
     teams: new TeamService(dataSource, audit, catalogue),
     teamMembers: new TeamMembershipService(dataSource, audit, catalogue),
     invitations: new InvitationService(dataSource, audit, catalogue, organisations, { acceptUrlBase: config.INVITATION_ACCEPT_URL_BASE }),
-    invitationDirectory: new InvitationDirectoryService(dataSource),
+    invitationDirectory: new InvitationDirectoryService(dataSource, paginator),
     invitationAcceptance: new InvitationAcceptanceService(dataSource, audit, membershipWriter),
-    auditLog: new AuditLogService(dataSource),
+    auditLog: new AuditLogService(dataSource, paginator),
     accessReview: new AccessReviewService(dataSource, catalogue),
     accessExplanation: new AccessExplanationService(dataSource, catalogue),
     roleChangePreview: new RoleChangePreviewService(dataSource, catalogue),

@@ -1,12 +1,16 @@
-import { Field, Int, ObjectType, type ClassType } from 'type-graphql';
+import { ArgsType, Field, Int, ObjectType, type ClassType } from 'type-graphql';
 import { badInput } from '../errors';
 
 @ObjectType({ description: 'Relay page information' })
 export class PageInfo {
-  @Field(() => Boolean) hasNextPage!: boolean;
-  @Field(() => Boolean) hasPreviousPage!: boolean;
-  @Field(() => String, { nullable: true }) startCursor!: string | null;
-  @Field(() => String, { nullable: true }) endCursor!: string | null;
+  @Field(() => Boolean, { description: 'More items follow the last edge (paging forward: beyond the page; backward: after `before`)' })
+  hasNextPage!: boolean;
+  @Field(() => Boolean, { description: 'More items precede the first edge (paging backward: beyond the page; forward: up to `after`)' })
+  hasPreviousPage!: boolean;
+  @Field(() => String, { nullable: true, description: 'Cursor of the first edge: pass it as `before` for the page before' })
+  startCursor!: string | null;
+  @Field(() => String, { nullable: true, description: 'Cursor of the last edge: pass it as `after` for the page after' })
+  endCursor!: string | null;
 }
 
 export interface Edge<T> {
@@ -39,45 +43,54 @@ export function connectionTypes<T extends object>(nodeType: ClassType<T>, name: 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
-/** Validates `first`: 0..100, default 20. */
-export function pageSize(first: number | null | undefined): number {
-  if (first === null || first === undefined) return DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
-    throw badInput(`"first" must be between 0 and ${MAX_PAGE_SIZE}`, { argument: 'first' });
+/** The Relay arguments every connection takes: `first`/`after` page forward, `last`/`before` backward. */
+@ArgsType()
+export class PageArgs {
+  @Field(() => Int, { nullable: true, description: `Page forward: at most this many items (0–${MAX_PAGE_SIZE}, default ${DEFAULT_PAGE_SIZE})` })
+  first?: number | null;
+  @Field(() => String, { nullable: true, description: 'Page forward from this cursor (an `endCursor`)' })
+  after?: string | null;
+  @Field(() => Int, { nullable: true, description: `Page backward: at most this many items, the last ones (0–${MAX_PAGE_SIZE}); not with \`first\`` })
+  last?: number | null;
+  @Field(() => String, { nullable: true, description: 'Page backward from this cursor (a `startCursor`); with `last`' })
+  before?: string | null;
+}
+
+/** What a page asks for, once its arguments are checked. */
+export interface PageRequest {
+  size: number;
+  /** `last`/`before`: the items just before the cursor (or the end of the list). */
+  backward: boolean;
+  cursor: string | null;
+  /** The argument the cursor came in, for error messages. */
+  cursorArgument: 'after' | 'before';
+}
+
+const given = (value: unknown) => value !== null && value !== undefined;
+
+function checkedSize(value: number, argument: string): number {
+  if (!Number.isInteger(value) || value < 0 || value > MAX_PAGE_SIZE) {
+    throw badInput(`"${argument}" must be between 0 and ${MAX_PAGE_SIZE}`, { argument });
   }
-  return first;
+  return value;
 }
 
-/** Cursors are opaque: base64url of a JSON list of the sort key values, the last being the id. */
-export function encodeCursor(values: (string | number | null)[]): string {
-  return Buffer.from(JSON.stringify(values)).toString('base64url');
-}
-
-/** Decodes a cursor made by {@link encodeCursor} with `length` values; anything else is BAD_USER_INPUT. */
-export function decodeCursor(cursor: string, length: number): (string | number | null)[] {
-  try {
-    const values: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(values) && values.length === length && values.every((value) => value === null || ['string', 'number'].includes(typeof value))) {
-      return values as (string | number | null)[];
-    }
-  } catch {
-    // fall through to the error below
+/**
+ * Checks the page arguments: `first` (+ `after`) pages forward, `last` (+ `before`) backward; `first`
+ * with `last`, or a cursor of the other direction, is BAD_USER_INPUT. Sizes 0–100, default 20.
+ */
+export function pageRequest(args: PageArgs): PageRequest {
+  const { first, last } = args;
+  // An empty cursor is no cursor (as before this helper existed).
+  const after = args.after || null;
+  const before = args.before || null;
+  if (given(first) && given(last)) throw badInput('Pass "first" or "last", not both', { argument: 'last' });
+  if (given(after) && given(before)) throw badInput('Pass "after" or "before", not both', { argument: 'before' });
+  const backward = given(last) || given(before);
+  if (backward && given(first)) throw badInput('"before" pages backward: use it with "last", not "first"', { argument: 'first' });
+  if (backward && given(after)) throw badInput('"after" pages forward: use it with "first", not "last"', { argument: 'after' });
+  if (backward) {
+    return { size: given(last) ? checkedSize(last as number, 'last') : DEFAULT_PAGE_SIZE, backward, cursor: before, cursorArgument: 'before' };
   }
-  throw badInput('Malformed cursor', { argument: 'after' });
-}
-
-/** Turns `first + 1` fetched rows into a connection. */
-export function toConnection<T>(rows: T[], first: number, totalCount: number, cursorOf: (row: T) => string): Connection<T> {
-  const page = rows.slice(0, first);
-  const edges = page.map((node) => ({ cursor: cursorOf(node), node }));
-  return {
-    totalCount,
-    edges,
-    pageInfo: {
-      hasNextPage: rows.length > first,
-      hasPreviousPage: false,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
-    },
-  };
+  return { size: given(first) ? checkedSize(first as number, 'first') : DEFAULT_PAGE_SIZE, backward, cursor: after, cursorArgument: 'after' };
 }

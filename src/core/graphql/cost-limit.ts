@@ -14,7 +14,8 @@ const UNPAGED_LIST_SIZE = 10;
  */
 export const estimateCost: ComplexityEstimator = ({ field, args, childComplexity }) => {
   if (field.args.some((argument) => argument.name === 'first')) {
-    const first = typeof args.first === 'number' ? args.first : DEFAULT_PAGE_SIZE;
+    // A page backward (`last`) is as large as one forward.
+    const first = typeof args.first === 'number' ? args.first : typeof args.last === 'number' ? args.last : DEFAULT_PAGE_SIZE;
     return 1 + Math.max(first, 1) * childComplexity;
   }
   if (field.name === '_entities' && Array.isArray(args.representations)) return 1 + args.representations.length * childComplexity;

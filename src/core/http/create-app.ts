@@ -18,6 +18,7 @@ import { documentLimitOptions } from '../graphql/query-limits';
 import { countListItems, limitedStringify, responseLimitsPlugin } from '../graphql/response-limits';
 import { availabilityPlugin } from './availability-plugin';
 import { requestDeadline } from './request-deadline';
+import { inputGuardPlugin } from '../graphql/input-guard';
 
 export interface AppHandle {
   httpServer: http.Server;
@@ -45,6 +46,7 @@ export async function createApp(services: AppServices, schema: GraphQLSchema, au
     // The service owns SIGTERM/SIGINT (src/main.ts): drain, close the pool and the database, exit 0.
     stopOnTerminationSignals: false,
     plugins: [
+      inputGuardPlugin(),
       costLimitPlugin(schema, { maximumCost: config.MAX_QUERY_COST, maximumNodes: config.MAX_QUERY_NODES, maximumRepresentations: config.MAX_ENTITY_REPRESENTATIONS }),
       responseLimitsPlugin(config.MAX_LIST_ITEMS),
       availabilityPlugin(),

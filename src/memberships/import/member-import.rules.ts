@@ -1,6 +1,7 @@
 import { allow, and } from 'graphql-shield';
 import type { RuleMap } from '../../core/authz/apply-rules';
 import { holdsOnArgument } from '../../core/authz/common-rules';
+import { contactField } from '../../core/authz/contact-details';
 
 export const memberImportRules: RuleMap = {
   Mutation: {
@@ -10,5 +11,9 @@ export const memberImportRules: RuleMap = {
   },
   // Reached only through importMembers: a report about the caller's own input.
   ImportMembersPayload: { '*': allow },
-  ImportMemberRow: { '*': allow },
+  ImportMemberRow: {
+    '*': allow,
+    // The one contact rule (src/core/authz/contact-details.ts): the caller's own file, but still addresses.
+    email: contactField('ImportMemberRow', (row: { organisationId: string }) => ({ scopes: [{ organisationId: row.organisationId }] })),
+  },
 };

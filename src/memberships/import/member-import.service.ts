@@ -1,4 +1,5 @@
 import { releaseUnverifiedEmails } from '../../users/email-ownership';
+import { maySeeContact, redactEmails } from '../../core/authz/contact-details';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AccessSnapshot } from '../../access/access-snapshot';
 import { assertCanGrant } from '../../access/escalation-guard';
@@ -16,6 +17,7 @@ import type { ImportMembersInput } from './member-import.inputs';
 import { planImport, type GrantPolicy, type ImportLookups, type ImportPlan, type ImportTeam, type KnownPerson, type RowPlan } from './member-import.plan';
 import { ImportRowStatus, type ImportMembersPayload } from './member-import.type';
 import { runTransaction } from '../../core/database/transaction';
+import { insertMany } from '../../core/database/bulk-insert';
 
 /** The organisation settings a plan depends on. */
 interface ImportSettings {
@@ -50,8 +52,10 @@ export class MemberImportService {
 
   async import(ctx: RequestContext, input: ImportMembersInput): Promise<ImportMembersPayload> {
     const { organisation, snapshot } = await this.authorise(ctx, input.organisationId);
+    // Decided now, while the caller's access is known (the import may change it, and re-reading costs a statement).
+    const showsContact = (await maySeeContact(ctx, { scopes: [{ organisationId: organisation.id }] })) === true;
     const rows = parseMemberCsv(input.csv);
-    if (input.dryRun) return payload(await this.plan(this.dataSource.manager, rows, organisation, snapshot, false), true);
+    if (input.dryRun) return payload(organisation.id, await this.plan(this.dataSource.manager, rows, organisation, snapshot, false), true, showsContact);
     const plan = await runTransaction(this.dataSource, async (manager) => {
       const current = await lockOrganisation(manager, organisation.id);
       await lockEmails(manager, rows);
@@ -64,7 +68,7 @@ export class MemberImportService {
       return decided;
     });
     if (!plan.failed) forget(ctx, plan);
-    return payload(plan, false);
+    return payload(organisation.id, plan, false, showsContact);
   }
 
   /** Both permissions in the organisation; another organisation's id looks like no organisation (NOT_FOUND). */
@@ -122,7 +126,8 @@ export class MemberImportService {
         action: 'member.imported',
         targetType: 'Membership',
         targetId: row.membershipId,
-        details: { line: row.line, email: row.email, userId: row.userId, status: row.status, userCreated: created.has(row), roleIds: row.roleIds, teamIds: row.teamIds },
+        // Ids only (the user row holds the address; audit rows cannot be erased).
+        details: { line: row.line, userId: row.userId, status: row.status, userCreated: created.has(row), roleIds: row.roleIds, teamIds: row.teamIds },
       })),
     );
   }
@@ -196,11 +201,15 @@ async function findTeams(manager: EntityManager, organisationId: string, rows: M
 /** Placeholder users (no issuer or subject, unverified): they become the person at their first verified sign-in. */
 async function createPlaceholders(manager: EntityManager, rows: RowPlan[]): Promise<void> {
   if (rows.length === 0) return;
-  const created: { id: string; email: string }[] = await manager.query(
-    `INSERT INTO users (email, display_name, email_verified)
-     SELECT email, name, false FROM unnest($1::text[], $2::text[]) AS x(email, name)
-     ON CONFLICT (lower(email)) WHERE email IS NOT NULL DO NOTHING RETURNING id, email`,
-    [rows.map((row) => row.email), rows.map((row) => row.name)],
+  const created = await insertMany<{ id: string; email: string }>(
+    manager,
+    'users',
+    [
+      { name: 'email', type: 'text', values: rows.map((row) => row.email) },
+      { name: 'display_name', type: 'text', values: rows.map((row) => row.name) },
+      { name: 'email_verified', type: 'boolean', value: false },
+    ],
+    { onConflict: '(lower(email)) WHERE email IS NOT NULL DO NOTHING', returning: 'id, email' },
   );
   // Someone signed in with one of these addresses since the plan was made (sign-in takes no email lock).
   if (created.length < rows.length) throw conflict('Some of these people were added meanwhile; run the import again');
@@ -210,11 +219,15 @@ async function createPlaceholders(manager: EntityManager, rows: RowPlan[]): Prom
 
 async function createMemberships(manager: EntityManager, organisationId: string, rows: RowPlan[]): Promise<void> {
   if (rows.length === 0) return;
-  const created: { id: string; user_id: string }[] = await manager.query(
-    `INSERT INTO memberships (organisation_id, user_id, status)
-     SELECT $1, u, $3 FROM unnest($2::uuid[]) AS x(u)
-     ON CONFLICT (organisation_id, user_id) DO NOTHING RETURNING id, user_id`,
-    [organisationId, rows.map((row) => row.userId), MembershipStatus.ACTIVE],
+  const created = await insertMany<{ id: string; user_id: string }>(
+    manager,
+    'memberships',
+    [
+      { name: 'organisation_id', type: 'uuid', value: organisationId },
+      { name: 'user_id', type: 'uuid', values: rows.map((row) => row.userId) },
+      { name: 'status', type: 'text', value: MembershipStatus.ACTIVE },
+    ],
+    { onConflict: '(organisation_id, user_id) DO NOTHING', returning: 'id, user_id' },
   );
   // Joined meanwhile (an auto-join sign-in, an accepted invitation): the plan no longer holds.
   if (created.length < rows.length) throw conflict('Some of these people joined the organisation meanwhile; run the import again');
@@ -225,22 +238,31 @@ async function createMemberships(manager: EntityManager, organisationId: string,
 /** Direct roles, new and existing members alike (a role held already is left as it is). */
 async function addRoles(manager: EntityManager, organisationId: string, rows: RowPlan[]): Promise<void> {
   const links = rows.flatMap((row) => row.roleIds.map((roleId) => ({ membershipId: row.membershipId as string, roleId })));
-  if (links.length === 0) return;
-  await manager.query(
-    `INSERT INTO membership_roles (membership_id, role_id, organisation_id)
-     SELECT m, r, $1 FROM unnest($2::uuid[], $3::uuid[]) AS x(m, r) ON CONFLICT DO NOTHING`,
-    [organisationId, links.map((link) => link.membershipId), links.map((link) => link.roleId)],
+  await insertMany(
+    manager,
+    'membership_roles',
+    [
+      { name: 'membership_id', type: 'uuid', values: links.map((link) => link.membershipId) },
+      { name: 'role_id', type: 'uuid', values: links.map((link) => link.roleId) },
+      { name: 'organisation_id', type: 'uuid', value: organisationId },
+    ],
+    { onConflict: 'DO NOTHING' },
   );
 }
 
 /** Team places as MEMBER; a place held already (perhaps as MANAGER) is left as it is. */
 async function addTeamPlaces(manager: EntityManager, organisationId: string, rows: RowPlan[]): Promise<void> {
   const places = rows.flatMap((row) => row.teamIds.map((teamId) => ({ membershipId: row.membershipId as string, teamId })));
-  if (places.length === 0) return;
-  await manager.query(
-    `INSERT INTO team_members (team_id, membership_id, organisation_id, role)
-     SELECT t, m, $1, $4 FROM unnest($2::uuid[], $3::uuid[]) AS x(m, t) ON CONFLICT DO NOTHING`,
-    [organisationId, places.map((place) => place.membershipId), places.map((place) => place.teamId), TeamMemberRole.MEMBER],
+  await insertMany(
+    manager,
+    'team_members',
+    [
+      { name: 'team_id', type: 'uuid', values: places.map((place) => place.teamId) },
+      { name: 'membership_id', type: 'uuid', values: places.map((place) => place.membershipId) },
+      { name: 'organisation_id', type: 'uuid', value: organisationId },
+      { name: 'role', type: 'text', value: TeamMemberRole.MEMBER },
+    ],
+    { onConflict: 'DO NOTHING' },
   );
 }
 
@@ -256,11 +278,11 @@ function forget(ctx: RequestContext, plan: ImportPlan): void {
   }
 }
 
-function payload(plan: ImportPlan, dryRun: boolean): ImportMembersPayload {
-  return {
-    dryRun,
-    created: plan.created,
-    updated: plan.updated,
-    rows: plan.rows.map(({ line, email, status, errors }) => ({ line, email, status, errors })),
-  };
+/**
+ * The report. Rows carry their organisation for the contact rule on `email`; row messages may quote an
+ * address, so they follow the same rule.
+ */
+function payload(organisationId: string, plan: ImportPlan, dryRun: boolean, showsContact: boolean): ImportMembersPayload {
+  const rows = plan.rows.map(({ line, email, status, errors }) => ({ organisationId, line, email, status, errors: showsContact ? errors : (redactEmails(errors) as string[]) }));
+  return { dryRun, created: plan.created, updated: plan.updated, rows };
 }

@@ -23,10 +23,14 @@ registerEnumType(ImportRowStatus, {
 
 @ObjectType('ImportMemberRow', { description: 'One data row of an import file' })
 export class ImportMemberRowType {
+  /** The organisation imported into, for the contact rule (not exposed). */
+  organisationId!: string;
   @Field(() => Int, { description: 'Line in the file where the row starts; the header is line 1' }) line!: number;
-  @Field(() => String, { description: 'Trimmed and lower-cased when it is an address; else as written' }) email!: string;
+  @Field(() => String, { nullable: true, description: 'Trimmed and lower-cased when it is an address; else as written. Contact detail: needs members:read-contact' })
+  email!: string;
   @Field(() => ImportRowStatus) status!: ImportRowStatus;
-  @Field(() => [String], { description: 'Why the row cannot be imported; empty unless status is ERROR' }) errors!: string[];
+  @Field(() => [String], { description: 'Why the row cannot be imported; empty unless status is ERROR. Addresses in them are hidden as for `email`' })
+  errors!: string[];
 }
 
 @ObjectType('ImportMembersPayload', {

@@ -1,4 +1,4 @@
-import { redactEmails } from './audit-details';
+import { redactEmails } from './contact-details';
 
 describe('redactEmails', () => {
   it('hides addresses at any depth and keeps everything else', () => {

@@ -1,0 +1,131 @@
+import type { DataSource } from 'typeorm';
+import { pageRequest, type Connection, type PageArgs, type PageRequest } from '../graphql/connection';
+import type { CursorCodec, KeyKind } from './cursor-codec';
+
+/** One column of a sort key: an SQL expression (never NULL) and how its values travel in cursors. */
+export interface KeyColumn {
+  sql: string;
+  kind: KeyKind;
+}
+
+/** A list to page through: everything but the keyset part, which {@link KeysetPaginator} writes. */
+export interface KeysetQuery {
+  /**
+   * Names the list: organisation, ordering and filter. A cursor is authenticated for its scope, so a
+   * cursor of another list (or forged) is refused.
+   */
+  scope: string;
+  /** The SELECT list (the helper adds the sort-key columns). */
+  select: string;
+  from: string;
+  /** The filter, as clauses over `parameters` ($1…). */
+  where: readonly string[];
+  parameters: readonly unknown[];
+  /** The sort key, compared as one row: all columns in one direction, the last one unique (an id). */
+  key: readonly KeyColumn[];
+  /** Newest (largest) first. */
+  descending?: boolean;
+  /** Also count the filtered rows with `count(*) OVER ()` on a page without a cursor. */
+  windowCount?: boolean;
+}
+
+/** One page as fetched: rows in list order, the page's facts, and how to make it a connection. */
+export interface KeysetPage<Row> {
+  rows: Row[];
+  /** The page started at a cursor (then no window count was taken). */
+  hasCursor: boolean;
+  /** `count(*) OVER ()` of a page without a cursor that found rows; null otherwise. */
+  windowTotal: number | null;
+  connection<Node>(nodes: Node[], totalCount: number): Connection<Node>;
+}
+
+type PagedRow = Record<string, any> & { _total: number | null; _probe?: boolean };
+
+const CURSOR_TIMESTAMP_FORMAT = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
+
+/** A sort-key value as cursor text: timestamps to the microsecond in UTC (a JavaScript Date keeps milliseconds). */
+function asText(column: KeyColumn): string {
+  if (column.kind === 'timestamptz') {
+    return `CASE WHEN isfinite(${column.sql}) THEN to_char((${column.sql}) AT TIME ZONE 'UTC', ${CURSOR_TIMESTAMP_FORMAT}) ELSE (${column.sql})::text END`;
+  }
+  return `(${column.sql})::text`;
+}
+
+/**
+ * Keyset pagination for every connection, the one place its SQL is written: the row comparison with
+ * the cursor, the ordering, `LIMIT n + 1`, paging backward (reversed order, then reversed rows) and
+ * the page facts. Each page is one statement, served by the index of the sort key in either direction.
+ * With a cursor, a second branch of the same statement looks one row past the cursor the other way,
+ * so `hasPreviousPage` (forward) and `hasNextPage` (backward) are exact.
+ */
+export class KeysetPaginator {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly cursors: CursorCodec,
+  ) {}
+
+  async page<Row extends Record<string, any>>(args: PageArgs, query: KeysetQuery): Promise<KeysetPage<Row>> {
+    const request = pageRequest(args);
+    await this.cursors.ready();
+    const kinds = query.key.map((column) => column.kind);
+    const cursorValues = request.cursor === null ? null : this.cursors.decode(request.cursor, query.scope, kinds, request.cursorArgument);
+    const rows: PagedRow[] = await this.dataSource.query(...this.sql(query, request, cursorValues));
+    return this.toPage(query, request, cursorValues !== null, rows) as KeysetPage<Row>;
+  }
+
+  private sql(query: KeysetQuery, request: PageRequest, cursorValues: string[] | null): [string, unknown[]] {
+    const parameters = [...query.parameters];
+    // Walking towards larger keys: forward on an ascending list, or backward on a descending one.
+    const towardsLarger = request.backward === Boolean(query.descending);
+    const order = (larger: boolean) => query.key.map((column) => `${column.sql} ${larger ? 'ASC' : 'DESC'}`).join(', ');
+    const keyColumns = query.key.map((column, index) => `${asText(column)} AS _k${index}`).join(', ');
+    const where = (extra: string[]) => [...query.where, ...extra].join(' AND ') || 'true';
+    parameters.push(request.size + 1);
+    const limit = `$${parameters.length}`;
+    if (cursorValues === null) {
+      const total = query.windowCount ? 'count(*) OVER ()' : 'NULL';
+      return [
+        `SELECT ${query.select}, ${keyColumns}, ${total}::int AS _total FROM ${query.from}
+         WHERE ${where([])} ORDER BY ${order(towardsLarger)} LIMIT ${limit}`,
+        parameters,
+      ];
+    }
+    const placeholders = cursorValues.map((value, index) => {
+      parameters.push(value);
+      return `$${parameters.length}::${query.key[index].kind}`;
+    });
+    const keyRow = `(${query.key.map((column) => column.sql).join(', ')})`;
+    const cursorRow = `(${placeholders.join(', ')})`;
+    const select = `SELECT ${query.select}, ${keyColumns}, NULL::int AS _total`;
+    return [
+      `(${select}, false AS _probe FROM ${query.from}
+        WHERE ${where([`${keyRow} ${towardsLarger ? '>' : '<'} ${cursorRow}`])} ORDER BY ${order(towardsLarger)} LIMIT ${limit})
+       UNION ALL
+       (${select}, true FROM ${query.from}
+        WHERE ${where([`${keyRow} ${towardsLarger ? '<=' : '>='} ${cursorRow}`])} ORDER BY ${order(!towardsLarger)} LIMIT 1)`,
+      parameters,
+    ];
+  }
+
+  private toPage(query: KeysetQuery, request: PageRequest, hasCursor: boolean, fetched: PagedRow[]): KeysetPage<PagedRow> {
+    // Within one branch of UNION ALL, rows keep their order; the probe row is only a fact.
+    const rows = fetched.filter((row) => row._probe !== true);
+    const beyondCursor = rows.length < fetched.length;
+    const hasMore = rows.length > request.size;
+    const page = rows.slice(0, request.size);
+    if (request.backward) page.reverse();
+    const cursors = page.map((row) => this.cursors.encode(query.scope, query.key.map((_column, index) => row[`_k${index}`] as string)));
+    const pageInfo = {
+      hasNextPage: request.backward ? beyondCursor : hasMore,
+      hasPreviousPage: request.backward ? hasMore : beyondCursor,
+      startCursor: cursors[0] ?? null,
+      endCursor: cursors[cursors.length - 1] ?? null,
+    };
+    return {
+      rows: page,
+      hasCursor,
+      windowTotal: !hasCursor && query.windowCount && rows.length > 0 ? rows[0]._total : null,
+      connection: (nodes, totalCount) => ({ totalCount, pageInfo, edges: nodes.map((node, index) => ({ cursor: cursors[index], node })) }),
+    };
+  }
+}
