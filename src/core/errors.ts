@@ -9,6 +9,7 @@ export enum ErrorCode {
   BAD_USER_INPUT = 'BAD_USER_INPUT',
   CONFLICT = 'CONFLICT',
   MFA_REQUIRED = 'MFA_REQUIRED',
+  SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 
@@ -19,6 +20,7 @@ const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   BAD_USER_INPUT: 'Invalid input',
   CONFLICT: 'Conflict',
   MFA_REQUIRED: 'This organisation requires multi-factor authentication',
+  SERVICE_UNAVAILABLE: 'A service this one depends on is unavailable; try again',
   INTERNAL_SERVER_ERROR: 'Internal server error',
 };
 
