@@ -196,7 +196,10 @@ describe('member lifecycle and role assignment', () => {
 
   it('requires the MFA the organisation asks for', async () => {
     const strict = await createOrganisation(service, admin);
-    await service.graphql('mutation($id: ID!) { updateOrganisation(id: $id, input: { requireMfa: true }) { id } }', { id: strict.id }, strict.owner.token);
+    // Only a token with a second factor may require one (test/organisations.test.ts: no lock-out).
+    const enabling = await service.token({ subject: strict.owner.subject, email: strict.owner.email, amr: ['pwd', 'otp'] });
+    const enabled = await service.graphql('mutation($id: ID!) { updateOrganisation(id: $id, input: { requireMfa: true }) { id } }', { id: strict.id }, enabling);
+    expect(enabled.errors).toBeUndefined();
     const withoutMfa = await service.token({ subject: strict.owner.subject, email: strict.owner.email, amr: ['pwd'] });
     const refused = await service.graphql(contractOperation('Members'), { organisationId: strict.id, first: 5 }, withoutMfa);
     expect(errorCodes(refused)).toEqual(['MFA_REQUIRED']);
