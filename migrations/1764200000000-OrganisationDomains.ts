@@ -31,6 +31,8 @@ export class OrganisationDomains1764200000000 implements MigrationInterface {
       )`,
       // One organisation per verified domain: sign-in auto-join can never have two candidates.
       `CREATE UNIQUE INDEX organisation_domains_verified_domain_key ON organisation_domains (domain) WHERE status = 'VERIFIED'`,
+      // Every organisation's claim of one domain (requestDomain's check, sign-in's join).
+      `CREATE INDEX organisation_domains_domain_idx ON organisation_domains (domain)`,
       // Existing auto-join domains: pending requests, out of auto-join until proven.
       `WITH claimed AS (
          INSERT INTO organisation_domains (organisation_id, domain, verification_token)
