@@ -84,6 +84,7 @@ async function main(): Promise<number> {
     const before = await memory();
     const [{ rows: rowsBefore }] = await world.dataSource.query(`SELECT count(*)::int AS rows FROM audit_events`);
     const loopBefore = performance.eventLoopUtilization();
+    const cpuBefore = process.cpuUsage();
     const started = Date.now();
     const result = await generator.run({
       url: world.graphqlUrl,
@@ -95,6 +96,8 @@ async function main(): Promise<number> {
       check: 'graphql',
     });
     const busy = performance.eventLoopUtilization(loopBefore).utilization;
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     const elapsed = (Date.now() - started) / 1000;
     await sleep(1000);
     const after = await memory();
@@ -119,6 +122,8 @@ async function main(): Promise<number> {
     const collected = (globalThis as { gc?: unknown }).gc ? 'after a forced collection' : 'not collected first: run with --expose-gc';
     console.log(`server memory (${collected}): heap used ${mebibytes(before.heapUsed)} → ${mebibytes(after.heapUsed)}, rss ${mebibytes(before.rss)} → ${mebibytes(after.rss)} (rss includes the load generator thread)`);
     console.log(`server event loop busy during the run: ${Math.round(busy * 100)} %`);
+    // CPU time is what a request costs whatever else runs on the machine (latency is not).
+    console.log(`process CPU during the run: ${fixed(cpuSeconds)} s = ${fixed((cpuSeconds * 1000) / Math.max(result.total, 1))} ms per request (server and load generator threads)`);
     for (const line of machineInfo()) console.log(line);
     console.log(`load average (1/5/15 min) before: ${loadBefore}, after: ${loadAfter}`);
     for (const [label, stats] of Object.entries(perStep)) if (stats.firstFailure) console.error(`FAILED ${label}: first failure ${stats.firstFailure}`);
