@@ -117,7 +117,7 @@ async function main(): Promise<number> {
     console.log(`requests: ${result.total} in ${fixed(result.durationSeconds)} s (${fixed(elapsed)} s wall) = ${fixed(result.reqPerSecMean)} req/s; audit events written: ${rowsAfter - rowsBefore}`);
     console.log(`latency ms: p50 ${result.latency.p50}, p97.5 ${result.latency.p97_5}, p99 ${result.latency.p99}, max ${result.latency.max}, mean ${fixed(result.latency.mean)}`);
     console.log(
-      `errors: ${errors}, failed steps: ${stepFailures} (non-2xx ${result.non2xx}, socket errors ${result.errors}, timeouts ${result.timeouts}, bodies with errors or without data ${result.mismatches}, status codes ${JSON.stringify(result.statusCodes)})`,
+      `errors: ${errors}, failed steps: ${stepFailures} (non-2xx ${result.non2xx}, socket errors and timeouts ${result.errors} of which timeouts (no answer in 10 s) ${result.timeouts}, bodies with errors or without data ${result.mismatches}, status codes ${JSON.stringify(result.statusCodes)})`,
     );
     const collected = (globalThis as { gc?: unknown }).gc ? 'after a forced collection' : 'not collected first: run with --expose-gc';
     console.log(`server memory (${collected}): heap used ${mebibytes(before.heapUsed)} → ${mebibytes(after.heapUsed)}, rss ${mebibytes(before.rss)} → ${mebibytes(after.rss)} (rss includes the load generator thread)`);

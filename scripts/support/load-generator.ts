@@ -53,8 +53,8 @@ export interface LoadResult {
   plan?: unknown;
 }
 
-/** Everything that went wrong: non-2xx, socket errors, timeouts and unacceptable bodies. */
-export const badResponses = (result: LoadResult) => result.non2xx + result.errors + result.timeouts + result.mismatches;
+/** Everything that went wrong: non-2xx, socket errors and timeouts (autocannon counts a timeout as an error too), unacceptable bodies. */
+export const badResponses = (result: LoadResult) => result.non2xx + result.errors + result.mismatches;
 
 /** True when a response body is acceptable during the run (GraphQL: data and no errors). */
 export function bodyOk(check: BodyCheck, body: string): boolean {
