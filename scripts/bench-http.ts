@@ -21,281 +21,12 @@
 // Silent before any module of the service creates its logger (it reads LOG_LEVEL when loaded).
 process.env.LOG_LEVEL = 'silent';
 import 'reflect-metadata';
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { isMainThread, parentPort, Worker } from 'node:worker_threads';
-import autocannon from 'autocannon';
-import { Client } from 'pg';
-import type { DataSource } from 'typeorm';
-import { DevIssuer } from '../src/core/auth/dev-issuer';
-import { startService, type RunningService } from '../src/core/bootstrap';
-import { loadConfig } from '../src/core/config';
-import { createDataSource } from '../src/core/database/data-source';
 import { queryCounter } from '../src/core/database/query-counter';
 import { contractOperation } from '../test/support/contract';
-
-
-const positive = (name: string, fallback: number): number => {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
-  return value;
-};
-
-// ---------------------------------------------------------------------------------------------
-// The load generator (worker thread): autocannon with a body check on every response.
-
-type BodyCheck = 'graphql' | 'healthz';
-
-interface LoadRequest {
-  id: number;
-  url: string;
-  method: 'GET' | 'POST';
-  headers: Record<string, string>;
-  /** Sent in turn, each connection cycling through them (one element: the same request every time). */
-  bodies: (string | undefined)[];
-  connections: number;
-  seconds: number;
-  check: BodyCheck;
-}
-
-interface LoadResult {
-  /** Completed requests ÷ measured duration (s). */
-  reqPerSecMean: number;
-  total: number;
-  /** Response bytes (headers included) ÷ completed requests. */
-  bytesPerResponse: number;
-  durationSeconds: number;
-  latency: { mean: number; p50: number; p97_5: number; p99: number; max: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-  mismatches: number;
-  resets: number;
-  statusCodes: Record<string, number>;
-}
-
-/** True when a response body is acceptable during the run (GraphQL: data and no errors). */
-function bodyOk(check: BodyCheck, body: string): boolean {
-  if (check === 'healthz') return body === '{"status":"ok"}';
-  return body.startsWith('{"data":{') && !body.includes('"errors":[');
-}
-
-function runLoad(request: LoadRequest): Promise<LoadResult> {
-  const url = new URL(request.url);
-  if (url.hostname !== '127.0.0.1') throw new Error(`refusing to load ${url.hostname}: 127.0.0.1 only`);
-  const options: autocannon.Options = {
-    url: request.url,
-    method: request.method,
-    headers: request.headers,
-    connections: request.connections,
-    duration: request.seconds,
-    timeout: 10,
-    requests: request.bodies.map((body) => ({ method: request.method, body })),
-    verifyBody: (body) => bodyOk(request.check, String(body)),
-    // Outside the main thread autocannon takes itself for one of its own workers and hands back its raw
-    // per-instance result: aggregated here with its documented aggregateResult (latencies, counts).
-    skipAggregateResult: true,
-  };
-  return new Promise((resolve, reject) => {
-    autocannon(options, (error, raw) => {
-      if (error) return reject(error);
-      let result: autocannon.Result;
-      try {
-        result = (autocannon as unknown as { aggregateResult(results: unknown[], opts: autocannon.Options): autocannon.Result }).aggregateResult([raw], options);
-      } catch (aggregateError) {
-        return reject(aggregateError as Error);
-      }
-      // aggregateResult leaves the per-second request histogram empty (its samples travel separately
-      // between autocannon's own workers), so its requests.mean would read 0. The rate is taken from the
-      // raw result instead: completed requests ÷ measured duration. (autocannon's own mean of 1-second
-      // samples counts the last, partial second as a whole sample, which reads up to 10 % low.)
-      const { totalCompletedRequests, totalBytes } = raw as unknown as { totalCompletedRequests: number; totalBytes: number };
-      const statusCodes: Record<string, number> = {};
-      for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = stats.count ?? 0;
-      resolve({
-        reqPerSecMean: result.duration > 0 ? totalCompletedRequests / result.duration : 0,
-        total: totalCompletedRequests,
-        bytesPerResponse: totalCompletedRequests > 0 ? totalBytes / totalCompletedRequests : 0,
-        durationSeconds: result.duration,
-        latency: { mean: result.latency.mean, p50: result.latency.p50, p97_5: result.latency.p97_5, p99: result.latency.p99, max: result.latency.max },
-        non2xx: result.non2xx,
-        errors: result.errors,
-        timeouts: result.timeouts,
-        mismatches: result.mismatches,
-        resets: result.resets,
-        statusCodes,
-      });
-    });
-  });
-}
-
-function workerMain(): void {
-  parentPort?.on('message', (request: LoadRequest) => {
-    runLoad(request).then(
-      (result) => parentPort?.postMessage({ id: request.id, result }),
-      (error: Error) => parentPort?.postMessage({ id: request.id, error: error.stack ?? String(error) }),
-    );
-  });
-}
-
-/** The main thread's handle on the load generator thread. */
-class LoadGenerator {
-  private readonly worker = new Worker(__filename);
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve(result: LoadResult): void; reject(error: Error): void }>();
-
-  constructor() {
-    this.worker.on('message', (message: { id: number; result?: LoadResult; error?: string }) => {
-      const waiter = this.pending.get(message.id);
-      this.pending.delete(message.id);
-      if (message.error !== undefined) waiter?.reject(new Error(`load generator: ${message.error}`));
-      else waiter?.resolve(message.result as LoadResult);
-    });
-    this.worker.on('error', (error) => {
-      for (const waiter of this.pending.values()) waiter.reject(error);
-      this.pending.clear();
-    });
-  }
-
-  run(request: Omit<LoadRequest, 'id'>): Promise<LoadResult> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ ...request, id });
-    });
-  }
-
-  async stop(): Promise<void> {
-    await this.worker.terminate();
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Contract operations: the exact text the dashboards send, from test/support/contract.ts.
-
-// ---------------------------------------------------------------------------------------------
-// Database: a throwaway database on the given server, migrated and seeded with set-based SQL.
-
-interface BenchDatabase {
-  url: string;
-  name: string;
-  dataSource: DataSource;
-  drop(): Promise<void>;
-}
-
-function redact(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.password) parsed.password = '***';
-  return parsed.toString();
-}
-
-async function createBenchDatabase(serverUrl: string): Promise<BenchDatabase> {
-  const name = `access_bench_${process.pid}`;
-  const admin = async (sql: string) => {
-    const client = new Client({ connectionString: serverUrl });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const dataSource = createDataSource(url.toString(), { poolSize: 10, applicationName: 'access-bench-http' });
-  let dropped = false;
-  const drop = async () => {
-    if (dropped) return;
-    dropped = true;
-    if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
-    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  };
-  try {
-    await dataSource.initialize();
-    await dataSource.runMigrations({ transaction: 'each' });
-  } catch (error) {
-    await drop();
-    throw error;
-  }
-  return { url: url.toString(), name, dataSource, drop };
-}
-
-/**
- * `count` placeholder users (never signed in), each an ACTIVE member of the organisation holding
- * `rolesEach` custom roles and in `teamsEach` teams: the pattern of test/support/seed.ts.
- */
-async function seedMembers(dataSource: DataSource, organisationId: string, prefix: string, count: number, rolesEach: number, teamsEach: number) {
-  const ids = (rows: { id: string }[]) => rows.map((row) => row.id);
-  const roleIds = ids(
-    await dataSource.query(
-      `INSERT INTO roles (organisation_id, name, permissions)
-       SELECT $1, $2 || '-role-' || n, ARRAY['members:read'] FROM generate_series(1, $3::int) n RETURNING id`,
-      [organisationId, prefix, rolesEach],
-    ),
-  );
-  const teamIds = ids(
-    await dataSource.query(
-      `INSERT INTO teams (organisation_id, name) SELECT $1, $2 || '-team-' || n FROM generate_series(1, $3::int) n RETURNING id`,
-      [organisationId, prefix, teamsEach],
-    ),
-  );
-  const membershipIds = ids(
-    await dataSource.query(
-      `WITH new_users AS (
-         INSERT INTO users (email, display_name, email_verified, last_sign_in_at)
-         SELECT $2 || '-' || n || '@example.com', initcap($2) || ' Person ' || lpad(n::text, 5, '0'), true, now() - (n || ' minutes')::interval
-         FROM generate_series(1, $3::int) n RETURNING id)
-       INSERT INTO memberships (organisation_id, user_id) SELECT $1, id FROM new_users RETURNING id`,
-      [organisationId, prefix, count],
-    ),
-  );
-  await dataSource.query(
-    `INSERT INTO membership_roles (membership_id, role_id, organisation_id)
-     SELECT m, r, $1 FROM unnest($2::uuid[]) m CROSS JOIN unnest($3::uuid[]) r`,
-    [organisationId, membershipIds, roleIds],
-  );
-  await dataSource.query(
-    `INSERT INTO team_members (team_id, membership_id, organisation_id)
-     SELECT t, m, $1 FROM unnest($2::uuid[]) m CROSS JOIN unnest($3::uuid[]) t`,
-    [organisationId, membershipIds, teamIds],
-  );
-  return { membershipIds, roleIds, teamIds };
-}
-
-/** Ten more organisations with their built-in roles and members, so the main one is not alone in its tables. */
-async function seedOtherOrganisations(dataSource: DataSource, count: number, membersEach: number): Promise<void> {
-  const organisationIds: string[] = (
-    await dataSource.query(
-      `INSERT INTO organisations (name, slug) SELECT 'Bench Other ' || n, 'bench-other-' || n FROM generate_series(1, $1::int) n RETURNING id`,
-      [count],
-    )
-  ).map((row: { id: string }) => row.id);
-  await dataSource.query(
-    `INSERT INTO roles (organisation_id, name, description, built_in_key)
-     SELECT o, b.name, b.name, b.key FROM unnest($1::uuid[]) o
-     CROSS JOIN (VALUES ('owner', 'Owner'), ('admin', 'Admin'), ('manager', 'Manager'), ('member', 'Member'), ('viewer', 'Viewer')) b(key, name)`,
-    [organisationIds],
-  );
-  for (const [index, organisationId] of organisationIds.entries()) {
-    await seedMembers(dataSource, organisationId, `bench-other${index + 1}`, membersEach, 3, 2);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Scenarios.
-
-interface GraphQLResponse {
-  data?: any;
-  errors?: unknown[];
-}
+import { assert, Cleanups, fixed, loadAverage, machineInfo, positive, send, startBenchWorld, type GraphQLResponse } from './support/bench-environment';
+import { badResponses, LoadGenerator, type BodyCheck, type LoadResult } from './support/load-generator';
 
 interface Scenario {
   name: string;
@@ -310,44 +41,6 @@ interface Scenario {
   verify(responses: unknown[]): void;
 }
 
-function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(message);
-}
-
-async function send(baseUrl: string, scenario: Pick<Scenario, 'method' | 'path' | 'token'>, body: string | undefined, requestId?: string): Promise<unknown> {
-  const response = await fetch(`${baseUrl}${scenario.path}`, {
-    method: scenario.method,
-    headers: { 'content-type': 'application/json', ...(scenario.token ? { authorization: `Bearer ${scenario.token}` } : {}), ...(requestId ? { 'x-request-id': requestId } : {}) },
-    body,
-  });
-  const text = await response.text();
-  if (response.status !== 200) throw new Error(`${scenario.method} ${scenario.path}: HTTP ${response.status}: ${text.slice(0, 500)}`);
-  return JSON.parse(text);
-}
-
-async function graphql(url: string, token: string, query: string, variables: Record<string, unknown> = {}): Promise<any> {
-  const response = (await send(url, { method: 'POST', path: '/graphql', token }, JSON.stringify({ query, variables }))) as GraphQLResponse;
-  if (response.errors || !response.data) throw new Error(`GraphQL errors: ${JSON.stringify(response.errors ?? response).slice(0, 1000)}`);
-  return response.data;
-}
-
-const fixed = (value: number, digits = 1) => value.toFixed(digits);
-
-function machineInfo(): string[] {
-  let nproc = String(os.availableParallelism());
-  try {
-    nproc = execFileSync('nproc', { encoding: 'utf8' }).trim();
-  } catch {
-    // nproc missing: Node's own count
-  }
-  return [
-    `nproc ${nproc}, CPU ${os.cpus()[0]?.model.trim() ?? 'unknown'}, ${fixed(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.release()}`,
-    `node ${process.version}, autocannon ${(JSON.parse(fs.readFileSync(require.resolve('autocannon/package.json'), 'utf8')) as { version: string }).version}`,
-  ];
-}
-
-const loadAverage = () => os.loadavg().map((value) => value.toFixed(2)).join(' ');
-
 async function main(): Promise<number> {
   const members = Math.round(positive('BENCH_MEMBERS', 1000));
   const otherMembers = Math.round(positive('BENCH_OTHER_MEMBERS', 100));
@@ -357,86 +50,16 @@ async function main(): Promise<number> {
   const connections = Math.round(positive('BENCH_CONNECTIONS', 10));
   const mutationConnections = Math.round(positive('BENCH_MUTATION_CONNECTIONS', 4));
   const only = process.env.BENCH_SCENARIOS?.split(',').map((name) => name.trim()).filter(Boolean);
-  const serverUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 
-  const cleanups: { name: string; run(): Promise<void> }[] = [];
-  let cleaning: Promise<void> | null = null;
-  const cleanup = () =>
-    (cleaning ??= (async () => {
-      for (const step of cleanups.reverse()) {
-        await step.run().catch((error: Error) => console.error(`cleanup (${step.name}) failed: ${error.message}`));
-      }
-    })());
-  // `on`, not `once`: a library's own handler may stop its part and raise the same signal again (Apollo
-  // Server does unless stopOnTerminationSignals is false); it must find this one still there, or the
-  // default action kills the process in the middle of the cleanup.
-  let signalled = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (signalled) return;
-    signalled = true;
-    console.error(`\n${signal}: stopping and dropping the benchmark database`);
-    void cleanup().then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-
+  const cleanups = new Cleanups();
+  const stopListening = cleanups.onSignals('benchmark');
   const loadBefore = loadAverage();
   try {
     console.log('bench:http — the real service over HTTP on 127.0.0.1, loaded by autocannon (worker thread of this process)');
     for (const line of machineInfo()) console.log(line);
     console.log(`load average (1/5/15 min) before: ${loadBefore}`);
-
-    // Database.
-    const database = await createBenchDatabase(serverUrl);
-    cleanups.push({ name: `drop database ${database.name}`, run: database.drop });
-    const [{ version }] = await database.dataSource.query('SELECT version()');
-    console.log(`PostgreSQL: ${redact(serverUrl)} → database ${database.name} (${String(version).split(' on ')[0]})`);
-
-    // Service: development issuer in a temporary data folder, outbox worker off, silent logs.
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'access-bench-'));
-    cleanups.push({ name: `remove ${dataDir}`, run: async () => fs.rmSync(dataDir, { recursive: true, force: true }) });
-    const issuer = await DevIssuer.open(dataDir);
-    const config = loadConfig({
-      NODE_ENV: 'development',
-      PORT: '0',
-      DATABASE_URL: database.url,
-      DATA_DIR: dataDir,
-      MIGRATE_ON_START: 'false',
-      OUTBOX_POLL_INTERVAL_MS: '0',
-      LOG_LEVEL: 'silent',
-    });
-    const service: RunningService = await startService(config, { dataSource: database.dataSource });
-    cleanups.push({ name: 'stop the service', run: () => service.stop() });
-    const baseUrl = `http://127.0.0.1:${service.port}`;
-    const graphqlUrl = `${baseUrl}/graphql`;
-
-    // People: a platform admin creates the organisation for an Owner who signed in; a Viewer-role member.
-    const token = (email: string, platformAdmin = false) => issuer.mint({ subject: `bench-${email}`, email, name: email.split('@')[0], platformAdmin });
-    const adminToken = await token('bench-admin@example.com', true);
-    const ownerToken = await token('bench-owner@example.com');
-    const viewerToken = await token('bench-viewer@example.com');
-    await graphql(graphqlUrl, adminToken, '{ viewer { user { id } } }');
-    await graphql(graphqlUrl, ownerToken, '{ viewer { user { id } } }');
-    const viewerUserId: string = (await graphql(graphqlUrl, viewerToken, '{ viewer { user { id } } }')).viewer.user.id;
-    const created = await graphql(graphqlUrl, adminToken, contractOperation('CreateOrganisation'), {
-      input: { name: 'Bench Organisation', slug: 'bench-main', ownerEmail: 'bench-owner@example.com' },
-    });
-    const organisationId: string = created.createOrganisation.id;
-
-    const seedStart = Date.now();
-    const seeded = await seedMembers(database.dataSource, organisationId, 'bench-main', members, 3, 2);
-    await database.dataSource.query(
-      `WITH m AS (INSERT INTO memberships (organisation_id, user_id) VALUES ($1, $2) RETURNING id)
-       INSERT INTO membership_roles (membership_id, role_id, organisation_id)
-       SELECT m.id, r.id, $1 FROM m, roles r WHERE r.organisation_id = $1 AND r.built_in_key = 'viewer'`,
-      [organisationId, viewerUserId],
-    );
-    await seedOtherOrganisations(database.dataSource, 10, otherMembers);
-    await database.dataSource.query('ANALYZE');
-    const [{ member: memberRoleId }] = await database.dataSource.query(`SELECT id AS member FROM roles WHERE organisation_id = $1 AND built_in_key = 'member'`, [organisationId]);
-    console.log(
-      `data: organisation with ${members} seeded members (+ Owner, + Viewer) × 3 custom roles × 2 teams; 10 other organisations × ${otherMembers} members; seeded in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`,
-    );
+    const world = await startBenchWorld({ databaseName: `access_bench_${process.pid}`, applicationName: 'access-bench-http', members, otherMembers, cleanups });
+    const { baseUrl, organisationId, seeded, memberRoleId, ownerToken, viewerToken } = world;
 
     // Scenarios.
     const body = (operation: string, variables: Record<string, unknown> = {}) => JSON.stringify({ query: contractOperation(operation), variables });
@@ -582,7 +205,7 @@ async function main(): Promise<number> {
     console.log(`checked: every scenario answers with data and no errors (${scenarios.length} scenarios)\n`);
 
     const generator = new LoadGenerator();
-    cleanups.push({ name: 'stop the load generator', run: () => generator.stop() });
+    cleanups.add('stop the load generator', () => generator.stop());
     const rows: { scenario: Scenario; result: LoadResult; busy: number }[] = [];
     for (const scenario of scenarios) {
       const request = {
@@ -600,7 +223,7 @@ async function main(): Promise<number> {
       const result = await generator.run({ ...request, seconds });
       const busy = performance.eventLoopUtilization(loopBefore).utilization;
       rows.push({ scenario, result, busy });
-      const bad = result.non2xx + result.errors + result.timeouts + result.mismatches;
+      const bad = badResponses(result);
       console.log(
         `${scenario.name.padEnd(24)} ${fixed(result.reqPerSecMean).padStart(8)} req/s  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms  ${result.total} requests${bad ? `  BAD RESPONSES: ${bad}` : ''}`,
       );
@@ -618,7 +241,7 @@ async function main(): Promise<number> {
       String(result.latency.p99),
       String(result.latency.max),
       String(result.total),
-      String(result.non2xx + result.errors + result.timeouts + result.mismatches),
+      String(badResponses(result)),
       statements.get(scenario.name) ?? '',
       fixed(result.bytesPerResponse / 1024),
       `${Math.round(busy * 100)} %`,
@@ -637,7 +260,7 @@ async function main(): Promise<number> {
     for (const line of machineInfo()) console.log(line);
     console.log(`load average (1/5/15 min) before: ${loadBefore}, after: ${loadAfter}`);
 
-    const failures = rows.filter(({ result }) => result.non2xx + result.errors + result.timeouts + result.mismatches > 0);
+    const failures = rows.filter(({ result }) => badResponses(result) > 0);
     if (failures.length > 0) {
       for (const { scenario, result } of failures) {
         console.error(
@@ -648,20 +271,15 @@ async function main(): Promise<number> {
     }
     return 0;
   } finally {
-    await cleanup();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    await cleanups.run();
+    stopListening();
   }
 }
 
-if (isMainThread) {
-  main().then(
-    (code) => process.exit(code),
-    (error: Error) => {
-      console.error(error.stack ?? error);
-      process.exit(1);
-    },
-  );
-} else {
-  workerMain();
-}
+main().then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    console.error(error.stack ?? error);
+    process.exit(1);
+  },
+);

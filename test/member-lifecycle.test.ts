@@ -194,9 +194,27 @@ describe('member lifecycle and role assignment', () => {
     expect(await service.database.dataSource.getRepository(MembershipRoleEntity).countBy({ membershipId: target.membershipId })).toBe(3);
   });
 
+  it('answers many concurrent REMOVEs (more than the pool has connections) without deadlocking the pool', async () => {
+    // Each transaction holds a connection and waits for the organisation's lock; the holder must not need
+    // another connection to finish (it did: the Owner role was read through a loader, outside it).
+    const viewerRole = await roleId(organisation.id, 'viewer');
+    const targets = await Promise.all(Array.from({ length: 24 }, () => memberWith(service, organisation.id, ['viewer'])));
+    const removals = Promise.all(
+      targets.map((target) => service.graphql(ASSIGN, { input: { organisationId: organisation.id, membershipIds: [target.membershipId], roleIds: [viewerRole], mode: 'REMOVE' } }, organisationAdmin.token)),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'deadlocked'>((resolve) => (timer = setTimeout(() => resolve('deadlocked'), 30_000)));
+    const results = await Promise.race([removals, deadline]).finally(() => clearTimeout(timer));
+    expect(results).not.toBe('deadlocked');
+    expect((results as { errors?: unknown }[]).every((result) => result.errors === undefined)).toBe(true);
+  });
+
   it('requires the MFA the organisation asks for', async () => {
     const strict = await createOrganisation(service, admin);
-    await service.graphql('mutation($id: ID!) { updateOrganisation(id: $id, input: { requireMfa: true }) { id } }', { id: strict.id }, strict.owner.token);
+    // Only a token with a second factor may require one (test/organisations.test.ts: no lock-out).
+    const enabling = await service.token({ subject: strict.owner.subject, email: strict.owner.email, amr: ['pwd', 'otp'] });
+    const enabled = await service.graphql('mutation($id: ID!) { updateOrganisation(id: $id, input: { requireMfa: true }) { id } }', { id: strict.id }, enabling);
+    expect(enabled.errors).toBeUndefined();
     const withoutMfa = await service.token({ subject: strict.owner.subject, email: strict.owner.email, amr: ['pwd'] });
     const refused = await service.graphql(contractOperation('Members'), { organisationId: strict.id, first: 5 }, withoutMfa);
     expect(errorCodes(refused)).toEqual(['MFA_REQUIRED']);

@@ -4,6 +4,7 @@ import { MembershipStatus } from '../src/memberships/membership-status';
 import { OrganisationEntity } from '../src/organisations/organisation.entity';
 import { RoleEntity } from '../src/roles/role.entity';
 import { UserEntity } from '../src/users/user.entity';
+import { verifiedDomain } from './support/domains';
 import { addMember, createOrganisation, memberWith, platformAdmin, signIn, type SignedInUser, type TestOrganisation } from './support/factories';
 import { expectNothingWritten as expectNothingWrittenIn } from './support/nothing-written';
 import { errorCodes, startTestService, type GraphQLResponse, type TestService } from './support/test-service';
@@ -367,6 +368,8 @@ describe('organisations', () => {
     });
 
     it('lets an Admin (org:update) change the name and settings, with an audit row', async () => {
+      // autoJoinDomains take only the organisation's verified domains (test/domains.test.ts).
+      await verifiedDomain(service, org.id, 'acme.io');
       const auditBefore = await db().getRepository(AuditEventEntity).countBy({ organisationId: org.id, action: 'organisation.updated' });
       const response = await service.graphql(
         UPDATE,
@@ -433,6 +436,54 @@ describe('organisations', () => {
       const response = await expectNothingWritten(() => service.graphql(UPDATE, { id: org.id, input }, orgAdmin.token));
       expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
       expect(await organisationRow(org.id)).toEqual(before);
+    });
+
+    describe('requiring MFA', () => {
+      let guarded: TestOrganisation;
+      let guardedAdmin: SignedInUser;
+      const withSecondFactor = (user: SignedInUser) => service.token({ subject: user.subject, email: user.email, amr: ['pwd', 'otp'] });
+
+      beforeEach(async () => {
+        guarded = await createOrganisation(service, admin);
+        guardedAdmin = await memberWith(service, guarded.id, ['admin']);
+      });
+
+      it.each([
+        ['an Owner', () => guarded.owner],
+        ['an Admin', () => guardedAdmin],
+      ])('refuses %s whose token has no second factor with MFA_REQUIRED before anything is written', async (_label, who) => {
+        const before = await organisationRow(guarded.id);
+        for (const input of [{ requireMfa: true }, { requireMfa: true, name: 'Locked', invitationExpiryDays: 3 }]) {
+          const response = await expectNothingWritten(() => service.graphql(UPDATE, { id: guarded.id, input }, who().token));
+          expect(errorCodes(response)).toEqual(['MFA_REQUIRED']);
+          expect(response.errors?.[0].message).toMatch(/sign in with a second factor first/i);
+          expect(response.data).toBeNull();
+        }
+        expect(await organisationRow(guarded.id)).toEqual(before);
+        // Nobody is locked out: the same token still manages the organisation.
+        const still = await service.graphql(UPDATE, { id: guarded.id, input: { name: 'Still mine' } }, who().token);
+        expect(still.errors).toBeUndefined();
+      });
+
+      it('lets an Owner with a second factor require MFA, then undo it; without one, the Owner is asked for it', async () => {
+        const strongToken = await withSecondFactor(guarded.owner);
+        const enabled = await service.graphql(UPDATE, { id: guarded.id, input: { requireMfa: true } }, strongToken);
+        expect(enabled.errors).toBeUndefined();
+        expect(enabled.data.updateOrganisation.settings.requireMfa).toBe(true);
+        expect((await organisationRow(guarded.id)).requireMfa).toBe(true);
+
+        const weak = await service.graphql(UPDATE, { id: guarded.id, input: { requireMfa: false } }, guarded.owner.token);
+        expect(errorCodes(weak)).toEqual(['MFA_REQUIRED']);
+        const disabled = await service.graphql(UPDATE, { id: guarded.id, input: { requireMfa: false } }, strongToken);
+        expect(disabled.errors).toBeUndefined();
+        expect((await organisationRow(guarded.id)).requireMfa).toBe(false);
+      });
+
+      it('lets a caller without a second factor leave MFA off (requireMfa: false)', async () => {
+        const response = await service.graphql(UPDATE, { id: guarded.id, input: { requireMfa: false, name: 'Relaxed' } }, guarded.owner.token);
+        expect(response.errors).toBeUndefined();
+        expect(response.data.updateOrganisation).toMatchObject({ name: 'Relaxed', settings: { requireMfa: false } });
+      });
     });
 
     describe('permission boundary', () => {

@@ -1,6 +1,7 @@
 import { MembershipEntity } from '../src/memberships/membership.entity';
 import { OrganisationEntity } from '../src/organisations/organisation.entity';
 import { UserEntity } from '../src/users/user.entity';
+import { verifiedDomain } from './support/domains';
 import { createOrganisation, platformAdmin, signIn, type SignedInUser, type TestOrganisation } from './support/factories';
 import { startTestService, type TestService } from './support/test-service';
 
@@ -25,10 +26,11 @@ describe('sign-in provisioning', () => {
   });
   afterAll(() => service.stop());
 
-  /** An organisation whose autoJoinDomains hold a domain of its own. */
+  /** An organisation whose autoJoinDomains hold a (verified) domain of its own. */
   async function autoJoinOrganisation(options: { requireApproval?: boolean } = {}): Promise<TestOrganisation & { domain: string }> {
     const organisation = await createOrganisation(service, platform);
     const domain = `auto-${unique()}.example`;
+    await verifiedDomain(service, organisation.id, domain);
     await db().getRepository(OrganisationEntity).update({ id: organisation.id }, { autoJoinDomains: [domain], requireApproval: options.requireApproval ?? false });
     return { ...organisation, domain };
   }
@@ -60,6 +62,7 @@ describe('sign-in provisioning', () => {
       const domain = `later-${unique()}.example`;
       const user = await signIn(service, { email: `early@${domain}` });
       const organisation = await createOrganisation(service, platform);
+      await verifiedDomain(service, organisation.id, domain);
       await db().getRepository(OrganisationEntity).update({ id: organisation.id }, { autoJoinDomains: [domain] });
       expect(await membershipsOf(user.token)).toEqual([]);
     });
@@ -181,6 +184,7 @@ describe('DEFAULT_ORGANISATION', () => {
 
   it('is joined besides an auto-join organisation, once each', async () => {
     const domain = `both-${process.pid}-${Date.now().toString(36)}.example`;
+    await verifiedDomain(service, defaultOrganisationId, domain);
     await service.database.dataSource.query(`UPDATE organisations SET auto_join_domains = ARRAY[$1] WHERE id = $2`, [domain, defaultOrganisationId]);
     const user = await signIn(service, { email: `x@${domain}` });
     expect((await service.graphql(MEMBERSHIPS, {}, user.token)).data.viewer.memberships).toHaveLength(1);

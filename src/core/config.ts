@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { bool, cleanEnv, makeValidator, port, str, url } from 'envalid';
 import { DEFAULT_DATABASE_TIMEOUTS } from './database/database-timeouts';
@@ -64,6 +65,28 @@ const listenPort = makeValidator<number>((input) => {
   return value;
 });
 
+const oneOrMore = makeValidator<number>((input) => {
+  const value = Number(input);
+  if (!Number.isInteger(value) || value < 1) throw new Error('must be a whole number ≥ 1');
+  return value;
+});
+
+// DNS servers as node's resolver takes them: an IP address with an optional port (`127.0.0.1:5353`,
+// `[::1]:53`). A host name would itself need a resolver, so it is refused.
+const dnsServerList = makeValidator<string[]>((input) => {
+  const servers = input.split(',').map((part) => part.trim()).filter(Boolean);
+  if (servers.length === 0) throw new Error('must list at least one server (host:port)');
+  for (const server of servers) {
+    const match = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+))(?::(\d{1,5}))?$/.exec(server) ?? /^([0-9a-fA-F:]+)$/.exec(server);
+    const address = match?.[1] ?? match?.[2];
+    const portNumber = match?.[3] === undefined ? 53 : Number(match[3]);
+    if (!address || !isIP(address) || portNumber < 1 || portNumber > 65535) {
+      throw new Error(`"${server}" is not an IP address with an optional port (e.g. 127.0.0.1:5353 or [::1]:53)`);
+    }
+  }
+  return servers;
+});
+
 const specs = {
   NODE_ENV: str({ choices: ['development', 'test', 'production'], default: 'development' }),
   PORT: listenPort({ default: 4001 }),
@@ -108,6 +131,9 @@ const specs = {
   MAIL_FROM: str({ default: 'no-reply@localhost' }),
   OUTBOX_POLL_INTERVAL_MS: positiveInteger({ default: 5000, desc: 'how often the email outbox is polled; 0 turns the outbox worker off' }),
   OUTBOX_MAX_ATTEMPTS: positiveInteger({ default: 8, desc: 'deliveries tried before an outbox email is marked FAILED' }),
+  DNS_SERVERS: dnsServerList({ default: undefined, desc: 'comma-separated host:port DNS servers for domain verification; unset: the system resolver' }),
+  DNS_TIMEOUT_MS: oneOrMore({ default: 1000, desc: 'first DNS attempt timeout (each retry waits twice as long)' }),
+  DNS_TRIES: oneOrMore({ default: 2, desc: 'DNS attempts per server before a lookup fails' }),
   LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
 };
 

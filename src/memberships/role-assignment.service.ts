@@ -1,4 +1,5 @@
-import { In, type DataSource } from 'typeorm';
+import { In, type DataSource, type EntityManager } from 'typeorm';
+import type { AccessSnapshot } from '../access/access-snapshot';
 import { assertCanGrant } from '../access/escalation-guard';
 import type { AuditService } from '../audit/audit.service';
 import type { RequestContext } from '../core/context/request-context';
@@ -43,7 +44,7 @@ export class RoleAssignmentService {
       if (input.mode !== RoleAssignmentMode.REMOVE) await lockGrantedRoles(manager, organisation.id, roleIds, 'field');
       const current: MembershipRoleEntity[] = await manager.findBy(MembershipRoleEntity, { membershipId: In(membershipIds), organisationId: organisation.id });
       const toRemove = this.removals(input.mode, current, roleIds);
-      await this.assertMayRemove(ctx, toRemove, organisation.id);
+      await this.assertMayRemove(manager, snapshot, toRemove, organisation.id);
       if (toRemove.length > 0) {
         await manager.query(
           `DELETE FROM membership_roles WHERE organisation_id = $1
@@ -84,12 +85,15 @@ export class RoleAssignmentService {
     return current.filter((link) => !roleIds.includes(link.roleId));
   }
 
-  /** Taking Owner away from someone is for Owners only. */
-  private async assertMayRemove(ctx: RequestContext, removals: MembershipRoleEntity[], organisationId: string): Promise<void> {
-    if (removals.length === 0) return;
-    const roles = await ctx.loaders.rolesByOrganisationId.load(organisationId);
-    const owner = roles.find((role) => role.builtInKey === 'owner');
-    if (owner && removals.some((link) => link.roleId === owner.id) && !(await ctx.access(organisationId)).owner) {
+  /**
+   * Taking Owner away from someone is for Owners only. Reads through the transaction's own connection: a
+   * query on another pool connection while this transaction holds the organisation's lock deadlocks the
+   * pool once every connection is a transaction waiting for that lock (found by `npm run soak`).
+   */
+  private async assertMayRemove(manager: EntityManager, snapshot: AccessSnapshot, removals: MembershipRoleEntity[], organisationId: string): Promise<void> {
+    if (removals.length === 0 || snapshot.owner) return;
+    const owner = await manager.findOneBy(RoleEntity, { organisationId, builtInKey: 'owner' });
+    if (owner && removals.some((link) => link.roleId === owner.id)) {
       throw forbidden('Only an Owner may take the Owner role away');
     }
   }

@@ -19,7 +19,8 @@ export class UpdateOrganisationInput {
   @Field(() => Boolean, { nullable: true }) @IsOptional() @IsBoolean() requireMfa?: boolean;
   @Field(() => Boolean, { nullable: true }) @IsOptional() @IsBoolean() requireApproval?: boolean;
   @Field(() => [String], { nullable: true }) @IsOptional() @ArrayMaxSize(100) allowedEmailDomains?: string[];
-  @Field(() => [String], { nullable: true }) @IsOptional() @ArrayMaxSize(100) autoJoinDomains?: string[];
+  @Field(() => [String], { nullable: true, description: 'Only domains this organisation verified (requestDomain, then verifyDomain or approveDomain)' })
+  @IsOptional() @ArrayMaxSize(100) autoJoinDomains?: string[];
   @Field(() => [String], { nullable: true, description: 'Owners only. Omitted: unchanged; a list: the new boundary; null: no boundary' })
   @IsOptional() @ArrayMaxSize(1000) permissionBoundary?: string[] | null;
 }

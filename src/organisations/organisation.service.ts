@@ -2,13 +2,15 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { AuditService } from '../audit/audit.service';
 import type { RequestContext } from '../core/context/request-context';
 import { uniqueViolation } from '../core/database/postgres-errors';
-import { badInput, conflict, forbidden, notFound } from '../core/errors';
+import { AppError, badInput, conflict, ErrorCode, forbidden, notFound } from '../core/errors';
 import { entityFromRow } from '../core/database/entity-rows';
 import { countWhere } from '../core/database/sql';
 import type { Connection, PageArgs } from '../core/graphql/connection';
 import type { KeysetPaginator } from '../core/pagination/keyset-paginator';
 import { isId } from '../core/ids';
 import type { PermissionCatalogue } from '../core/permissions/permission-catalogue';
+import { normaliseDomain } from '../domains/domain-name';
+import type { OrganisationDomainService } from '../domains/organisation-domain.service';
 import type { MembershipWriter } from '../memberships/membership-writer';
 import { MembershipStatus } from '../memberships/membership-status';
 import { BUILT_IN_ROLES } from '../roles/built-in-roles';
@@ -27,6 +29,7 @@ export class OrganisationService {
     private readonly memberships: MembershipWriter,
     private readonly catalogue: PermissionCatalogue,
     private readonly paginator: KeysetPaginator,
+    private readonly domains: OrganisationDomainService,
   ) {}
 
   /** Every organisation for platform administrators; otherwise those where the caller is a member. */
@@ -113,9 +116,16 @@ export class OrganisationService {
       if (!snapshot.owner) throw forbidden('Only Owners change the permission boundary');
       changes.permissionBoundary = this.validatedBoundary(input.permissionBoundary);
     }
+    // Requiring MFA without a second factor in one's own token would lock the caller out the moment it
+    // commits, and with them everyone else who could undo it: refused before anything is written.
+    if (changes.requireMfa === true && !ctx.requirePrincipal().hasMfa) {
+      throw new AppError(ErrorCode.MFA_REQUIRED, 'Sign in with a second factor first: requiring MFA without one would lock you out of this organisation');
+    }
     return runTransaction(this.dataSource, async (manager) => {
       const organisation = await manager.findOne(OrganisationEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!organisation) throw notFound('Organisation');
+      // Under the organisation's lock, which removeDomain takes too: no domain leaves between check and write.
+      if (changes.autoJoinDomains) await this.domains.assertVerified(manager, id, changes.autoJoinDomains);
       const before = Object.fromEntries(Object.keys(changes).map((key) => [key, organisation[key as keyof OrganisationEntity]]));
       Object.assign(organisation, changes);
       const saved = await manager.save(organisation);
@@ -133,7 +143,7 @@ export class OrganisationService {
     if (input.requireMfa !== undefined && input.requireMfa !== null) changes.requireMfa = input.requireMfa;
     if (input.requireApproval !== undefined && input.requireApproval !== null) changes.requireApproval = input.requireApproval;
     if (input.allowedEmailDomains) changes.allowedEmailDomains = normaliseDomains(input.allowedEmailDomains, 'allowedEmailDomains');
-    if (input.autoJoinDomains) changes.autoJoinDomains = normaliseDomains(input.autoJoinDomains, 'autoJoinDomains');
+    if (input.autoJoinDomains) changes.autoJoinDomains = normaliseAutoJoinDomains(input.autoJoinDomains);
     return changes;
   }
 
@@ -156,4 +166,12 @@ function normaliseDomains(domains: string[], field: string): string[] {
   const bad = normalised.filter((domain) => !DOMAIN_PATTERN.test(domain));
   if (bad.length > 0) throw badInput(`${field} must hold domain names; not: ${bad.join(', ')}`, { field });
   return normalised;
+}
+
+/** The domain normal form of verified domains (IDNs in ASCII, no trailing dot), so the verified ones match. */
+function normaliseAutoJoinDomains(domains: string[]): string[] {
+  const results = domains.map((domain) => ({ domain, result: normaliseDomain(domain) }));
+  const bad = results.filter(({ result }) => !result.ok).map(({ domain }) => JSON.stringify(domain.slice(0, 100)));
+  if (bad.length > 0) throw badInput(`autoJoinDomains must hold domain names; not: ${bad.join(', ')}`, { field: 'autoJoinDomains' });
+  return [...new Set(results.map(({ result }) => (result.ok ? result.domain : '')))];
 }

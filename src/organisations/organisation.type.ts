@@ -20,7 +20,7 @@ export class OrganisationSettingsType {
   @Field(() => Boolean, { description: 'Members need a second factor in their token to act here' }) requireMfa!: boolean;
   @Field(() => Boolean, { description: 'People who join by domain or invitation wait for approval' }) requireApproval!: boolean;
   @Field(() => [String], { description: 'Invitations only to these email domains (empty: any)' }) allowedEmailDomains!: string[];
-  @Field(() => [String], { description: 'Verified emails of these domains join on first sign-in' }) autoJoinDomains!: string[];
+  @Field(() => [String], { description: 'Verified emails of these domains join on first sign-in; only domains this organisation verified (see Organisation.domains)' }) autoJoinDomains!: string[];
 }
 
 export const { ConnectionType: OrganisationConnection } = connectionTypes(OrganisationType, 'Organisation');

@@ -3,6 +3,8 @@ import type { AuditService } from '../audit/audit.service';
 import type { VerifiedIdentity } from '../core/auth/verified-identity';
 import { uniqueViolation } from '../core/database/postgres-errors';
 import { logger } from '../core/logger';
+import { domainOfEmail } from '../domains/domain-name';
+import { DomainStatus, OrganisationDomainEntity } from '../domains/organisation-domain.entity';
 import type { MembershipWriter } from '../memberships/membership-writer';
 import { MembershipStatus } from '../memberships/membership-status';
 import { OrganisationEntity } from '../organisations/organisation.entity';
@@ -118,7 +120,7 @@ export class UserProvisioningService {
     return user;
   }
 
-  /** The default organisation, and organisations whose auto-join domains hold the verified email's domain. */
+  /** The default organisation, and the organisation whose verified auto-join domains hold the verified email's domain. */
   private async joinAutomatically(manager: EntityManager, user: UserEntity, identity: VerifiedIdentity): Promise<void> {
     const organisations: OrganisationEntity[] = [];
     if (this.options.defaultOrganisationSlug) {
@@ -127,9 +129,15 @@ export class UserProvisioningService {
       else logger.warn({ slug: this.options.defaultOrganisationSlug }, 'DEFAULT_ORGANISATION names no organisation');
     }
     // The token's email, verified: proof of an address at the domain (even if another user holds the address here).
-    if (identity.email && identity.emailVerified) {
-      const domain = identity.email.slice(identity.email.lastIndexOf('@') + 1);
-      const matching = await manager.createQueryBuilder(OrganisationEntity, 'o').where(':domain = ANY(o.auto_join_domains)', { domain }).getMany();
+    // Only a domain the organisation proved joins, whatever autoJoinDomains holds; verified domains are
+    // unique, so at most one organisation matches.
+    const domain = identity.email && identity.emailVerified ? domainOfEmail(identity.email) : null;
+    if (domain) {
+      const matching = await manager
+        .createQueryBuilder(OrganisationEntity, 'o')
+        .innerJoin(OrganisationDomainEntity, 'd', 'd.organisation_id = o.id AND d.domain = :domain AND d.status = :verified', { domain, verified: DomainStatus.VERIFIED })
+        .where(':domain = ANY(o.auto_join_domains)')
+        .getMany();
       organisations.push(...matching.filter((candidate) => !organisations.some((known) => known.id === candidate.id)));
     }
     for (const organisation of organisations) {

@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 /** Every application table: a refused mutation must leave each of them as it was. */
 export const APPLICATION_TABLES = [
   'organisations', 'users', 'memberships', 'membership_roles', 'roles', 'teams', 'team_members', 'team_roles',
-  'invitations', 'invitation_roles', 'invitation_teams', 'email_outbox', 'audit_events',
+  'invitations', 'invitation_roles', 'invitation_teams', 'email_outbox', 'audit_events', 'organisation_domains',
 ];
 
 async function snapshot(dataSource: DataSource, extra?: () => Promise<unknown>): Promise<Record<string, unknown>> {

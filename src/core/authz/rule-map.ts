@@ -2,6 +2,7 @@ import { allow } from 'graphql-shield';
 import { accessReviewRules } from '../../access/access-review.rules';
 import { viewerRules } from '../../access/viewer.rules';
 import { auditRules } from '../../audit/audit.rules';
+import { domainRules } from '../../domains/organisation-domain.rules';
 import { invitationRules } from '../../invitations/invitation.rules';
 import { memberImportRules } from '../../memberships/import/member-import.rules';
 import { membershipRules } from '../../memberships/membership.rules';
@@ -51,4 +52,5 @@ export const ruleMap: RuleMap = merge(
   invitationRules,
   auditRules,
   accessReviewRules,
+  domainRules,
 );

@@ -4,6 +4,8 @@ import { AccessReviewService } from '../../access/access-review.service';
 import { RoleChangePreviewService } from '../../access/role-change-preview.service';
 import { AuditLogService } from '../../audit/audit-log.service';
 import { AuditService } from '../../audit/audit.service';
+import { OrganisationDomainService } from '../../domains/organisation-domain.service';
+import { TxtRecordResolver } from '../../domains/txt-record-resolver';
 import { InvitationAcceptanceService } from '../../invitations/invitation-acceptance.service';
 import { InvitationDirectoryService } from '../../invitations/invitation-directory.service';
 import { InvitationService } from '../../invitations/invitation.service';
@@ -30,7 +32,8 @@ export function createAppServices(config: AppConfig, dataSource: DataSource, cat
   const cursors = new CursorCodec(dataSource);
   cursors.preload();
   const paginator = new KeysetPaginator(dataSource, cursors);
-  const organisations = new OrganisationService(dataSource, audit, membershipWriter, catalogue, paginator);
+  const domains = new OrganisationDomainService(dataSource, audit, new TxtRecordResolver({ servers: config.DNS_SERVERS, timeoutMs: config.DNS_TIMEOUT_MS, tries: config.DNS_TRIES }));
+  const organisations = new OrganisationService(dataSource, audit, membershipWriter, catalogue, paginator, domains);
   return {
     config,
     dataSource,
@@ -38,6 +41,7 @@ export function createAppServices(config: AppConfig, dataSource: DataSource, cat
     audit,
     membershipWriter,
     organisations,
+    domains,
     roles: new RoleService(dataSource, audit, catalogue),
     memberDirectory: new MemberDirectoryService(dataSource, paginator),
     lifecycle: new MembershipLifecycleService(dataSource, audit),

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { createDomainLoaders } from '../../domains/organisation-domain.loaders';
 import { createInvitationLoaders } from '../../invitations/invitation.loaders';
 import { createMembershipLoaders } from '../../memberships/membership.loaders';
 import { createOrganisationLoaders } from '../../organisations/organisation.loaders';
@@ -16,6 +17,7 @@ export function createLoaders(dataSource: DataSource, _catalogue: PermissionCata
     ...createRoleLoaders(dataSource),
     ...createTeamLoaders(dataSource),
     ...createInvitationLoaders(dataSource),
+    ...createDomainLoaders(dataSource),
   };
 }
 

@@ -1,4 +1,5 @@
 import { AuditEventEntity } from '../../audit/audit-event.entity';
+import { OrganisationDomainEntity } from '../../domains/organisation-domain.entity';
 import { InvitationRoleEntity, InvitationTeamEntity } from '../../invitations/invitation-grant.entity';
 import { InvitationEntity } from '../../invitations/invitation.entity';
 import { MembershipRoleEntity } from '../../memberships/membership-role.entity';
@@ -24,4 +25,5 @@ export const entities = [
   InvitationRoleEntity,
   InvitationTeamEntity,
   AuditEventEntity,
+  OrganisationDomainEntity,
 ];

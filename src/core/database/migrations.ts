@@ -3,6 +3,7 @@ import { MemberSearchIndexes1763800000001 } from '../../../migrations/1763800000
 import { EmailOutbox1763800000002 } from '../../../migrations/1763800000002-EmailOutbox';
 import { CursorKey1764100000000 } from '../../../migrations/1764100000000-CursorKey';
 import { AuditLogImmutable1764100000001 } from '../../../migrations/1764100000001-AuditLogImmutable';
+import { OrganisationDomains1764200000000 } from '../../../migrations/1764200000000-OrganisationDomains';
 
 /** Every migration, oldest first. Listed explicitly so the same list serves ts and compiled js. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   EmailOutbox1763800000002,
   CursorKey1764100000000,
   AuditLogImmutable1764100000001,
+  OrganisationDomains1764200000000,
 ];

@@ -17,6 +17,7 @@ import { OrganisationRolesResolver, RoleResolver } from '../../roles/role.resolv
 import { UserResolver } from '../../users/user.resolver';
 import { AccessQueriesResolver, AccessReviewResolver, OrganisationAccessReviewResolver } from '../../access/access-review.resolver';
 import { AuditEventResolver, OrganisationAuditLogResolver } from '../../audit/audit-log.resolver';
+import { OrganisationDomainResolver, OrganisationDomainsResolver } from '../../domains/organisation-domain.resolver';
 import { applyRules } from '../authz/apply-rules';
 import { ruleMap } from '../authz/rule-map';
 import { referenceResolvers } from '../federation/reference-resolvers';
@@ -43,6 +44,8 @@ export const resolverClasses = [
   OrganisationAccessReviewResolver,
   AccessReviewResolver,
   AccessQueriesResolver,
+  OrganisationDomainResolver,
+  OrganisationDomainsResolver,
 ] as const;
 
 const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])`;
