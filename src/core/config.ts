@@ -84,6 +84,17 @@ const specs = {
   OUTBOX_POLL_INTERVAL_MS: positiveInteger({ default: 5000, desc: 'how often the email outbox is polled; 0 turns the outbox worker off' }),
   OUTBOX_MAX_ATTEMPTS: positiveInteger({ default: 8, desc: 'deliveries tried before an outbox email is marked FAILED' }),
   LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
+  // Observability (src/core/observability). The other standard OTEL_* variables are read by the SDK itself.
+  METRICS_PORT: listenPort({ default: undefined, desc: 'serve GET /metrics on this port only (not with the API); unset: on PORT' }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: url({ default: undefined, desc: 'OTLP/HTTP collector; set: traces are exported (/v1/traces appended)' }),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url({ default: undefined, desc: 'OTLP/HTTP traces URL, used as is' }),
+  OTEL_SDK_DISABLED: bool({ default: false }),
+  OTEL_SERVICE_NAME: str({ default: 'access-subgraph' }),
+  OTEL_TRACES_SAMPLER: str({
+    choices: ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'],
+    default: 'parentbased_always_on',
+  }),
+  OTEL_RESOLVER_SPAN_THRESHOLD_MS: positiveInteger({ default: 10, desc: 'resolvers taking at least this long get a span' }),
 };
 
 export type AppConfig = ReturnType<typeof readRawConfig> & { dataDir: string; devIssuer: boolean };
@@ -108,6 +119,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
   }
   if (raw.AUTH_ISSUER && !raw.AUTH_AUDIENCE) {
     problems.push('  AUTH_AUDIENCE: required when AUTH_ISSUER is set (tokens must be meant for this service)');
+  }
+  if (raw.METRICS_PORT !== undefined && raw.METRICS_PORT !== 0 && raw.METRICS_PORT === raw.PORT) {
+    problems.push('  METRICS_PORT: must differ from PORT (unset it to serve /metrics with the API)');
   }
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
   return { ...raw, dataDir: path.resolve(raw.DATA_DIR), devIssuer: !raw.AUTH_ISSUER };

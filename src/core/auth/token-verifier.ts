@@ -1,5 +1,6 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { logger } from '../logger';
+import { countedFetch, keySetUnavailable } from '../observability/jwks-observability';
 import { identityFromClaims, type VerifiedIdentity } from './verified-identity';
 
 export interface TokenVerifierOptions {
@@ -29,7 +30,8 @@ export class TokenVerifier {
       return identityFromClaims(payload);
     } catch (error) {
       const reason = error instanceof errors.JOSEError ? `${error.code}: ${error.message}` : String(error);
-      logger.info({ reason }, 'token rejected');
+      if (keySetUnavailable(error)) logger.error({ reason }, 'signing keys unavailable (JWKS or discovery): token not verified');
+      else logger.info({ reason }, 'token rejected');
       throw new InvalidTokenError(reason);
     }
   }
@@ -43,7 +45,7 @@ export function remoteKeySet(issuer: string, jwksUrl: string | undefined, cooldo
   let keySet: Promise<JWTVerifyGetKey> | undefined;
   const resolveKeySet = async (): Promise<JWTVerifyGetKey> => {
     const url = jwksUrl ?? (await discoverJwksUri(issuer));
-    return createRemoteJWKSet(new URL(url), { cooldownDuration: cooldownSeconds * 1000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 });
+    return createRemoteJWKSet(new URL(url), { cooldownDuration: cooldownSeconds * 1000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000, [customFetch]: countedFetch('jwks') });
   };
   return async (header, token) => {
     keySet ??= resolveKeySet().catch((error) => {
@@ -56,7 +58,7 @@ export function remoteKeySet(issuer: string, jwksUrl: string | undefined, cooldo
 
 async function discoverJwksUri(issuer: string): Promise<string> {
   const discoveryUrl = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
-  const response = await fetch(discoveryUrl, { signal: AbortSignal.timeout(5_000) });
+  const response = await countedFetch('discovery')(discoveryUrl, { signal: AbortSignal.timeout(5_000) });
   if (!response.ok) throw new Error(`discovery document ${discoveryUrl} answered ${response.status}`);
   const document = (await response.json()) as { jwks_uri?: unknown; issuer?: unknown };
   if (typeof document.jwks_uri !== 'string') throw new Error(`discovery document ${discoveryUrl} has no jwks_uri`);

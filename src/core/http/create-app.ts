@@ -9,12 +9,18 @@ import type { GraphQLSchema } from 'graphql';
 import type { Authenticator } from '../auth/authenticator';
 import type { AppServices } from '../context/app-services';
 import { RequestContext } from '../context/request-context';
-import { currentRequestScope, runInRequestScope } from '../context/request-scope';
+import { currentRequestScope } from '../context/request-scope';
 import { migrationsApplied } from '../database/data-source';
 import { formatGraphQLError } from '../errors';
 import { logger } from '../logger';
 import { costLimitPlugin } from '../graphql/cost-limit';
 import { depthLimit } from '../graphql/depth-limit';
+import { serveMetrics } from '../observability/metrics-endpoint';
+import { requestObserverPlugin } from '../observability/request-observer-plugin';
+import { createRequestObserver } from '../observability/request-observer';
+import type { Tracing } from '../observability/tracing';
+import { traceRequests } from '../observability/tracing-middleware';
+import { tracingPlugin } from '../observability/tracing-plugin';
 
 export interface AppHandle {
   httpServer: http.Server;
@@ -23,8 +29,8 @@ export interface AppHandle {
   stop(): Promise<void>;
 }
 
-/** The HTTP face of the service: POST /graphql, GET /healthz, GET /readyz. */
-export async function createApp(services: AppServices, schema: GraphQLSchema, authenticator: Authenticator): Promise<AppHandle> {
+/** The HTTP face of the service: POST /graphql, GET /healthz, GET /readyz, GET /metrics (unless METRICS_PORT). */
+export async function createApp(services: AppServices, schema: GraphQLSchema, authenticator: Authenticator, tracing: Tracing | null = null): Promise<AppHandle> {
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
@@ -38,6 +44,10 @@ export async function createApp(services: AppServices, schema: GraphQLSchema, au
     stopOnTerminationSignals: false,
     plugins: [costLimitPlugin(schema, services.config.MAX_QUERY_COST), ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTrace({ includeErrors: { masked: true } })],
   });
+  // Observability: the request's log line and metrics; with tracing on (only then), spans per operation and slow resolver.
+  apollo.addPlugin(requestObserverPlugin);
+  if (tracing) apollo.addPlugin(tracingPlugin(tracing));
+  const observer = createRequestObserver();
   await apollo.start();
 
   app.get('/healthz', (_request, response) => {
@@ -53,15 +63,15 @@ export async function createApp(services: AppServices, schema: GraphQLSchema, au
       response.status(503).json({ status: 'database unreachable' });
     }
   });
+  if (services.config.METRICS_PORT === undefined) app.get('/metrics', serveMetrics);
   app.use(
     '/graphql',
+    observer.start,
     express.json({ limit: services.config.MAX_BODY_BYTES }),
     // After the body is read (its stream events would lose the scope): everything from here on,
     // authentication included, runs in this request's scope.
-    (request: Request, _response: Response, next: NextFunction) => {
-      const header = request.headers['x-request-id'];
-      runInRequestScope((typeof header === 'string' && header.slice(0, 100)) || randomUUID(), next);
-    },
+    observer.enterScope,
+    ...(tracing ? [traceRequests(tracing)] : []),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         const requestId = currentRequestScope()?.requestId ?? randomUUID();
