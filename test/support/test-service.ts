@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { startService, type RunningService } from '../../src/core/bootstrap';
 import { loadConfig } from '../../src/core/config';
 import { queryCounter } from '../../src/core/database/query-counter';
@@ -29,11 +30,11 @@ export interface TestService {
  * The real service (HTTP, schema, rules, PostgreSQL) on a fresh database of its own, trusting a test
  * identity provider served on 127.0.0.1.
  */
-export async function startTestService(environment: Record<string, string> = {}): Promise<TestService> {
+export async function startTestService(environment: Record<string, string> = {}, options: { spanExporter?: SpanExporter } = {}): Promise<TestService> {
   const idp = await TestIdentityProvider.start();
   const database = await createSuiteDatabase();
   try {
-    return await startOn(idp, database, environment);
+    return await startOn(idp, database, environment, options);
   } catch (error) {
     await idp.stop();
     await database.drop();
@@ -41,7 +42,7 @@ export async function startTestService(environment: Record<string, string> = {})
   }
 }
 
-async function startOn(idp: TestIdentityProvider, database: SuiteDatabase, environment: Record<string, string>): Promise<TestService> {
+async function startOn(idp: TestIdentityProvider, database: SuiteDatabase, environment: Record<string, string>, options: { spanExporter?: SpanExporter }): Promise<TestService> {
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',
@@ -55,7 +56,7 @@ async function startOn(idp: TestIdentityProvider, database: SuiteDatabase, envir
     OUTBOX_POLL_INTERVAL_MS: '0',
     ...environment,
   });
-  const service = await startService(config, { dataSource: database.dataSource });
+  const service = await startService(config, { dataSource: database.dataSource, spanExporter: options.spanExporter });
   const graphql: TestService['graphql'] = async (query, variables = {}, token = null, headers = {}) => {
     const response = await fetch(service.url, {
       method: 'POST',
