@@ -19,8 +19,6 @@ import { serveMetrics } from '../observability/metrics-endpoint';
 import { requestObserverPlugin } from '../observability/request-observer-plugin';
 import { createRequestObserver } from '../observability/request-observer';
 import type { Tracing } from '../observability/tracing';
-import { traceRequests } from '../observability/tracing-middleware';
-import { tracingPlugin } from '../observability/tracing-plugin';
 
 export interface AppHandle {
   httpServer: http.Server;
@@ -46,7 +44,7 @@ export async function createApp(services: AppServices, schema: GraphQLSchema, au
   });
   // Observability: the request's log line and metrics; with tracing on (only then), spans per operation and slow resolver.
   apollo.addPlugin(requestObserverPlugin);
-  if (tracing) apollo.addPlugin(tracingPlugin(tracing));
+  if (tracing) apollo.addPlugin(tracing.apolloPlugin);
   const observer = createRequestObserver();
   await apollo.start();
 
@@ -71,7 +69,7 @@ export async function createApp(services: AppServices, schema: GraphQLSchema, au
     // After the body is read (its stream events would lose the scope): everything from here on,
     // authentication included, runs in this request's scope.
     observer.enterScope,
-    ...(tracing ? [traceRequests(tracing)] : []),
+    ...(tracing ? [tracing.requestMiddleware] : []),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         const requestId = currentRequestScope()?.requestId ?? randomUUID();

@@ -4,8 +4,8 @@ import type { AppConfig } from '../config';
 import { observeDatabase } from './database-metrics';
 import { startMetricsServer, type MetricsServer } from './metrics-endpoint';
 import { collectProcessMetrics } from './metrics-registry';
-import { traceSqlStatements } from './sql-tracing';
-import { startTracing, type Tracing } from './tracing';
+import type { Tracing } from './tracing';
+import { tracingConfigured } from './tracing-config';
 
 /** What the service runs for observability beyond its HTTP hooks (see createApp). */
 export interface Observability {
@@ -23,8 +23,9 @@ export interface Observability {
 export async function startObservability(config: AppConfig, dataSource: DataSource, testSpanExporter?: SpanExporter): Promise<Observability> {
   collectProcessMetrics();
   const stopObservingDatabase = observeDatabase(dataSource);
-  const tracing = startTracing(config, testSpanExporter);
-  const stopTracingSql = tracing ? traceSqlStatements(dataSource, tracing.tracer) : () => undefined;
+  // The OpenTelemetry SDK is loaded only when tracing is on: off, it costs neither start-up nor memory.
+  const tracing = testSpanExporter || tracingConfigured(config) ? (await import('./tracing')).startTracing(config, testSpanExporter) : null;
+  const stopTracingSql = tracing ? tracing.traceSql(dataSource) : () => undefined;
   const stopObserving = async () => {
     stopTracingSql();
     stopObservingDatabase();

@@ -1,7 +1,6 @@
-import { context, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import type { ApolloServerPlugin, GraphQLRequestExecutionListener, GraphQLRequestListener } from '@apollo/server';
 import type { GraphQLResolveInfo } from 'graphql';
-import type { Tracing } from './tracing';
 
 // Attribute names of OpenTelemetry's GraphQL conventions (still "development", so not imported).
 const OPERATION_NAME = 'graphql.operation.name';
@@ -19,8 +18,7 @@ function pathOf(info: GraphQLResolveInfo): string {
  * and adds a span for every resolver that took at least OTEL_RESOLVER_SPAN_THRESHOLD_MS, as a child of
  * the operation's span. Installed only when tracing is on: Apollo's per-field hook costs on every field.
  */
-export function tracingPlugin(tracing: Tracing): ApolloServerPlugin {
-  const { tracer, resolverThresholdMs } = tracing;
+export function tracingPlugin(tracer: Tracer, resolverThresholdMs: number): ApolloServerPlugin {
   const execution: GraphQLRequestExecutionListener<any> = {
     willResolveField({ info }) {
       const startedAt = performance.now();
