@@ -20,11 +20,11 @@ export function ruleFor(map: RuleMap, typeName: string, fieldName: string): { ru
 
 type Resolver = GraphQLFieldResolver<any, any>;
 
-/** The error a refused field throws; counted (refusal paths only) under the rule's permissions, else its name. */
+/** The error a refused field throws, counted (on refusal paths only) under the rule's refusal label. */
 function refusal(rule: CompiledRule, verdict: Verdict): Error {
   const error = verdict instanceof Error ? verdict : new AppError(ErrorCode.FORBIDDEN);
   const code = (error as Partial<GraphQLError>).extensions?.code;
-  recordRefusal(rule.permissions.length > 0 ? rule.permissions.join('|') : rule.name.slice(0, 120), typeof code === 'string' ? code : ErrorCode.INTERNAL_SERVER_ERROR);
+  recordRefusal(rule.refusalLabel, typeof code === 'string' ? code : ErrorCode.INTERNAL_SERVER_ERROR);
   return error;
 }
 

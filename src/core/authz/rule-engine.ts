@@ -34,8 +34,10 @@ export interface CompiledRule {
    * known, which makes every field they guard asynchronous (the main cost of a rule on a long list).
    */
   readonly awaits: readonly string[];
-  /** The catalogue permissions the rule checks (see {@link declarePermission}): what a refusal is counted under. */
+  /** The catalogue permissions the rule checks (see {@link declarePermission}). */
   readonly permissions: readonly string[];
+  /** What a refusal is counted under (authz_refusals_total): the permissions joined by `|`, else the rule's name. */
+  readonly refusalLabel: string;
 }
 
 // graphql-shield does not export its rule classes; take them from instances so we can walk rule trees.
@@ -183,7 +185,8 @@ function widest(scopes: RuleScope[]): RuleScope {
 }
 
 function compiled(name: string, scope: RuleScope, check: Check, constant?: Verdict, awaits: readonly string[] = [], permissions: readonly string[] = []): CompiledRule {
-  return { name, scope, check, constant, awaits, permissions, slot: scope === 'request' || scope === 'object' ? nextSlot++ : -1 };
+  const refusalLabel = permissions.length > 0 ? permissions.join('|') : name.slice(0, 120);
+  return { name, scope, check, constant, awaits, permissions, refusalLabel, slot: scope === 'request' || scope === 'object' ? nextSlot++ : -1 };
 }
 
 const isAsyncFunction = (candidate: unknown) => typeof candidate === 'function' && candidate.constructor.name === 'AsyncFunction';

@@ -101,7 +101,9 @@ export function createRequestObserver(): { start: RequestHandler; enterScope: Re
     customLogLevel: levelOf,
     customSuccessObject: lineOf,
     customErrorObject: lineOf,
-    customSuccessMessage: () => 'request completed',
+    // Preflights are not GraphQL requests: no line, no metrics.
+    autoLogging: { ignore: (req) => req.method === 'OPTIONS' },
+    customSuccessMessage: (_req, res) => (res.writableEnded ? 'request completed' : 'request aborted'),
     customErrorMessage: () => 'request failed',
   });
   return {
