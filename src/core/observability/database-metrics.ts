@@ -1,21 +1,16 @@
+import type { Pool } from 'pg';
 import { Gauge } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import { logger } from '../logger';
 import { metricsRegistry } from './metrics-registry';
-
-/** The counters of a pg Pool (TypeORM's postgres driver keeps its pool as `driver.master`). */
-interface PoolCounts {
-  totalCount: number;
-  idleCount: number;
-  waitingCount: number;
-}
+import { pgPoolOf } from './pg-pool';
 
 /** The data source whose pool and outboxes are reported (one service per process; tests start several in turn). */
 let observed: DataSource | undefined;
 
-const poolOf = (): PoolCounts | undefined => (observed?.isInitialized ? (observed.driver as unknown as { master?: PoolCounts }).master : undefined);
+const poolOf = (): Pool | undefined => (observed ? pgPoolOf(observed) : undefined);
 
-function poolGauge(name: string, help: string, read: (pool: PoolCounts) => number): Gauge {
+function poolGauge(name: string, help: string, read: (pool: Pool) => number): Gauge {
   return new Gauge({
     name,
     help,
