@@ -92,6 +92,13 @@ describe('loadConfig', () => {
     for (const variable of ['PORT', 'AUTH_ALGORITHMS', 'DATABASE_URL', 'DEFAULT_ORGANISATION']) expect(error.message).toContain(`${variable}:`);
   });
 
+  it('checks the observability variables: metrics port, OTLP endpoint, sampler, resolver threshold', () => {
+    const error = refusal({ METRICS_PORT: 'x', OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url', OTEL_TRACES_SAMPLER: 'sometimes', OTEL_RESOLVER_SPAN_THRESHOLD_MS: '-1' });
+    for (const variable of ['METRICS_PORT', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_TRACES_SAMPLER', 'OTEL_RESOLVER_SPAN_THRESHOLD_MS']) expect(error.message).toContain(`${variable}:`);
+    expect(refusal({ PORT: '9000', METRICS_PORT: '9000' }).message).toContain('METRICS_PORT: must differ from PORT');
+    expect(loadConfig({})).toMatchObject({ METRICS_PORT: undefined, OTEL_EXPORTER_OTLP_ENDPOINT: undefined, OTEL_SERVICE_NAME: 'access-subgraph', OTEL_RESOLVER_SPAN_THRESHOLD_MS: 10 });
+  });
+
   it('does not echo a DATABASE_URL password in the message', () => {
     const error = refusal({ DATABASE_URL: 'mysql://app:hunter2@db/x' });
     expect(error.message).not.toContain('hunter2');

@@ -1,4 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -205,6 +207,52 @@ describe('a running service', () => {
       service.child.kill('SIGTERM');
     }
     expect(await service.exited).toBe(0);
+  });
+
+  it('exports traces over OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT (standard headers and service name), flushed on SIGTERM', async () => {
+    const received: { url?: string; headers: http.IncomingHttpHeaders; body: string }[] = [];
+    const collector = http.createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      request.on('end', () => {
+        received.push({ url: request.url, headers: request.headers, body });
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    try {
+      const service = await startProcess(
+        environmentFor(databases.ready, {
+          OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as net.AddressInfo).port}`,
+          OTEL_EXPORTER_OTLP_HEADERS: 'x-collector-key=test-key',
+          OTEL_SERVICE_NAME: 'access-subgraph-under-test',
+        }),
+      );
+      const traceId = randomBytes(16).toString('hex');
+      const response = await fetch(`${service.base}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await idp.token()}`, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`, 'x-request-id': 'otlp-1' },
+        body: JSON.stringify({ query: 'query Viewer { viewer { user { id } } }' }),
+      });
+      expect(response.headers.get('x-request-id')).toBe('otlp-1');
+      expect(((await response.json()) as { errors?: unknown }).errors).toBeUndefined();
+      await stopProcess(service);
+      expect(await service.exited).toBe(0);
+      // The request's log line names its request and its trace.
+      const line = service.stdout().split('\n').find((candidate) => candidate.includes('"requestId":"otlp-1"') && candidate.includes('request completed'));
+      expect(JSON.parse(line as string)).toMatchObject({ operation: 'Viewer', traceId, status: 200 });
+
+      const exported = received.filter((request) => request.url === '/v1/traces');
+      expect(exported.length).toBeGreaterThan(0);
+      expect(exported[0].headers['x-collector-key']).toBe('test-key');
+      const bodies = exported.map((request) => request.body).join('\n');
+      expect(bodies).toContain('"query Viewer"');
+      expect(bodies).toContain(traceId);
+      expect(bodies).toContain('access-subgraph-under-test');
+    } finally {
+      await new Promise<void>((resolve) => collector.close(() => resolve()));
+    }
   });
 
   it('reports 503 on /readyz once the database is gone, while /healthz stays 200', async () => {

@@ -1,5 +1,6 @@
 import type { AccessSnapshot } from './access-snapshot';
 import { AppError, ErrorCode } from '../core/errors';
+import { recordRefusal } from '../core/observability/authz-metrics';
 import type { PermissionCatalogue } from '../core/permissions/permission-catalogue';
 import { rolePermissions } from '../roles/built-in-roles';
 
@@ -17,6 +18,7 @@ interface GrantableRole {
 export function assertCanGrant(snapshot: AccessSnapshot, roles: readonly GrantableRole[], catalogue: PermissionCatalogue, boundary: readonly string[] | null): void {
   for (const role of roles) {
     if (role.builtInKey === 'owner' && !snapshot.owner) {
+      recordRefusal('role:owner', ErrorCode.FORBIDDEN);
       throw new AppError(ErrorCode.FORBIDDEN, 'Only an Owner may grant the Owner role');
     }
     assertHoldsAll(snapshot, rolePermissions(role, catalogue), catalogue, boundary, `role "${role.name}"`);
@@ -31,6 +33,7 @@ export function assertHoldsAll(snapshot: AccessSnapshot, permissions: Iterable<s
   const inside = boundary === null ? () => true : (key: string) => boundary.includes(key);
   const missing = [...catalogue.close(permissions)].filter((key) => inside(key) && !snapshot.has(key));
   if (missing.length > 0) {
+    for (const key of missing) recordRefusal(key, ErrorCode.FORBIDDEN);
     throw new AppError(ErrorCode.FORBIDDEN, `You cannot grant ${what}: you do not hold ${missing.sort().join(', ')}`, { missing });
   }
 }

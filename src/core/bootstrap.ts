@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { DataSource } from 'typeorm';
 import { Authenticator } from './auth/authenticator';
 import { DEV_AUDIENCE, DEV_ISSUER, DevIssuer } from './auth/dev-issuer';
@@ -10,6 +11,9 @@ import { createDataSource, type DataSourceOptions } from './database/data-source
 import { startEmbeddedPostgres } from './database/embedded-postgres';
 import { buildAppSchema } from './graphql/build-schema';
 import { createOutboxWorker } from '../invitations/outbox/create-outbox-worker';
+import { EMAIL_OUTBOX_BACKLOG_SQL } from '../invitations/outbox/email-outbox';
+import { registerOutboxBacklog } from './observability/database-metrics';
+import { startObservability } from './observability/observability';
 import { createApp } from './http/create-app';
 import { logger } from './logger';
 import { loadPermissionCatalogue } from './permissions/permission-catalogue';
@@ -18,6 +22,8 @@ export interface RunningService {
   url: string;
   port: number;
   services: AppServices;
+  /** The port serving `/metrics` when METRICS_PORT is set; undefined: `/metrics` is on `port`. */
+  metricsPort: number | undefined;
   /** Drains requests, closes the pool and the embedded database. */
   stop(): Promise<void>;
 }
@@ -87,7 +93,7 @@ export async function createTokenVerifier(config: AppConfig): Promise<TokenVerif
 }
 
 /** Starts the whole service on `config.PORT` (0 picks a free port). */
-export async function startService(config: AppConfig, options: { dataSource?: DataSource } = {}): Promise<RunningService> {
+export async function startService(config: AppConfig, options: { dataSource?: DataSource; spanExporter?: SpanExporter } = {}): Promise<RunningService> {
   const catalogue = loadPermissionCatalogue(config.PERMISSIONS_FILE);
   const database = options.dataSource ? { url: '', stop: async () => undefined } : await resolveDatabase(config);
   const dataSource = options.dataSource ?? createDataSource(database.url, databaseOptions(config));
@@ -103,7 +109,9 @@ export async function startService(config: AppConfig, options: { dataSource?: Da
   const services = createAppServices(config, dataSource, catalogue);
   const authenticator = new Authenticator(await createTokenVerifier(config), services.provisioning, config);
   const schema = await buildAppSchema();
-  const app = await createApp(services, schema, authenticator);
+  registerOutboxBacklog('email', EMAIL_OUTBOX_BACKLOG_SQL);
+  const observability = await startObservability(config, dataSource, options.spanExporter);
+  const app = await createApp(services, schema, authenticator, observability.tracing);
   try {
     // A taken port is an 'error' event, not a callback: without this the start would hang or crash unexplained.
     await new Promise<void>((resolve, reject) => {
@@ -115,6 +123,7 @@ export async function startService(config: AppConfig, options: { dataSource?: Da
     });
   } catch (error) {
     await app.stop().catch(() => undefined);
+    await observability.stop();
     if (ownsDataSource && dataSource.isInitialized) await dataSource.destroy();
     await database.stop();
     throw new Error(`cannot listen on port ${config.PORT}: ${(error as Error).message}`);
@@ -128,9 +137,11 @@ export async function startService(config: AppConfig, options: { dataSource?: Da
     url: `http://127.0.0.1:${port}/graphql`,
     port,
     services,
+    metricsPort: observability.metricsPort,
     async stop() {
       await outboxWorker.stop();
       await app.stop();
+      await observability.stop();
       if (ownsDataSource && dataSource.isInitialized) await dataSource.destroy();
       await database.stop();
     },

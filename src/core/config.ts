@@ -135,6 +135,17 @@ const specs = {
   DNS_TIMEOUT_MS: oneOrMore({ default: 1000, desc: 'first DNS attempt timeout (each retry waits twice as long)' }),
   DNS_TRIES: oneOrMore({ default: 2, desc: 'DNS attempts per server before a lookup fails' }),
   LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
+  // Observability (src/core/observability). The other standard OTEL_* variables are read by the SDK itself.
+  METRICS_PORT: listenPort({ default: undefined, desc: 'serve GET /metrics on this port only (not with the API); unset: on PORT' }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: url({ default: undefined, desc: 'OTLP/HTTP collector; set: traces are exported (/v1/traces appended)' }),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url({ default: undefined, desc: 'OTLP/HTTP traces URL, used as is' }),
+  OTEL_SDK_DISABLED: bool({ default: false }),
+  OTEL_SERVICE_NAME: str({ default: 'access-subgraph' }),
+  OTEL_TRACES_SAMPLER: str({
+    choices: ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'],
+    default: 'parentbased_always_on',
+  }),
+  OTEL_RESOLVER_SPAN_THRESHOLD_MS: positiveInteger({ default: 10, desc: 'resolvers taking at least this long get a span' }),
 };
 
 export type AppConfig = ReturnType<typeof readRawConfig> & { dataDir: string; devIssuer: boolean };
@@ -163,6 +174,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
   if (raw.DATABASE_QUERY_TIMEOUT_MS <= raw.DATABASE_STATEMENT_TIMEOUT_MS) {
     // Otherwise the client would drop connections whose statement the server was about to cancel itself.
     problems.push('  DATABASE_QUERY_TIMEOUT_MS: must be longer than DATABASE_STATEMENT_TIMEOUT_MS');
+  }
+  if (raw.METRICS_PORT !== undefined && raw.METRICS_PORT !== 0 && raw.METRICS_PORT === raw.PORT) {
+    problems.push('  METRICS_PORT: must differ from PORT (unset it to serve /metrics with the API)');
   }
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
   return { ...raw, dataDir: path.resolve(raw.DATA_DIR), devIssuer: !raw.AUTH_ISSUER };

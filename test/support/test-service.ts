@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { databaseOptions, startService, type RunningService } from '../../src/core/bootstrap';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { loadConfig } from '../../src/core/config';
 import { createDataSource } from '../../src/core/database/data-source';
 import { queryCounter } from '../../src/core/database/query-counter';
@@ -34,6 +35,8 @@ export interface TestServiceOptions {
    * own built from the configuration (pool size, DATABASE_*_TIMEOUT_MS); `database.dataSource` stays direct.
    */
   databaseUrl?: (url: string) => string;
+  /** Spans go here (tracing on, in memory) instead of to an OTLP collector. */
+  spanExporter?: SpanExporter;
 }
 
 /**
@@ -67,7 +70,7 @@ async function startOn(idp: TestIdentityProvider, database: SuiteDatabase, envir
     ...environment,
   });
   const dataSource = options.databaseUrl ? createDataSource(options.databaseUrl(database.url), databaseOptions(config)) : database.dataSource;
-  const service = await startService(config, { dataSource });
+  const service = await startService(config, { dataSource, spanExporter: options.spanExporter });
   const request: TestService['request'] = async (query, variables = {}, token = null, headers = {}) => {
     const started = performance.now();
     const send = () =>

@@ -1,5 +1,6 @@
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { logger } from '../logger';
+import { countedFetch } from '../observability/jwks-observability';
 
 /** No key set can be used: never fetched yet, or older than its cache age plus the stale allowance, and the endpoint fails. */
 export class KeySetUnavailableError extends Error {}
@@ -99,7 +100,7 @@ export class RemoteKeySet {
     this.lastAttemptAt = this.now();
     try {
       const url = await this.resolveUrl();
-      const response = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(this.options.timeoutMs) });
+      const response = await countedFetch('jwks')(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(this.options.timeoutMs) });
       if (!response.ok) throw new Error(`${url} answered ${response.status}`);
       const keySet = (await response.json()) as JSONWebKeySet;
       const resolve = createLocalJWKSet(keySet); // throws on anything that is not a key set
@@ -132,7 +133,7 @@ export class RemoteKeySet {
 
 async function discoverJwksUri(issuer: string, timeoutMs: number): Promise<string> {
   const discoveryUrl = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
-  const response = await fetch(discoveryUrl, { signal: AbortSignal.timeout(timeoutMs) });
+  const response = await countedFetch('discovery')(discoveryUrl, { signal: AbortSignal.timeout(timeoutMs) });
   if (!response.ok) throw new Error(`discovery document ${discoveryUrl} answered ${response.status}`);
   const document = (await response.json()) as { jwks_uri?: unknown; issuer?: unknown };
   if (typeof document.jwks_uri !== 'string') throw new Error(`discovery document ${discoveryUrl} has no jwks_uri`);

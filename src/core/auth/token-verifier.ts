@@ -32,6 +32,7 @@ export class TokenVerifier {
       // Not the token's fault: the caller answers SERVICE_UNAVAILABLE (still no access).
       if (error instanceof KeySetUnavailableError) throw error;
       const reason = error instanceof errors.JOSEError ? `${error.code}: ${error.message}` : String(error);
+      // An outage of the key set is logged (at error, once per cooldown) where it is fetched: remote-key-set.ts.
       logger.info({ reason }, 'token rejected');
       throw new InvalidTokenError(reason);
     }

@@ -1,7 +1,8 @@
-import { defaultFieldResolver, isObjectType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
+import { defaultFieldResolver, isObjectType, type GraphQLError, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
 import { deny } from 'graphql-shield';
 import type { ShieldRule } from 'graphql-shield/typings/types';
 import { AppError, ErrorCode } from '../errors';
+import { recordRefusal } from '../observability/authz-metrics';
 import { answerFor, compileRule, forgetAnswers, type CompiledRule, type Verdict } from './rule-engine';
 
 /** A graphql-shield style rule map: per type, per field, with `*` as the type's rule. */
@@ -19,8 +20,12 @@ export function ruleFor(map: RuleMap, typeName: string, fieldName: string): { ru
 
 type Resolver = GraphQLFieldResolver<any, any>;
 
-function refusal(verdict: Verdict): Error {
-  return verdict instanceof Error ? verdict : new AppError(ErrorCode.FORBIDDEN);
+/** The error a refused field throws, counted (on refusal paths only) under the rule's refusal label. */
+function refusal(rule: CompiledRule, verdict: Verdict): Error {
+  const error = verdict instanceof Error ? verdict : new AppError(ErrorCode.FORBIDDEN);
+  const code = (error as Partial<GraphQLError>).extensions?.code;
+  recordRefusal(rule.refusalLabel, typeof code === 'string' ? code : ErrorCode.INTERNAL_SERVER_ERROR);
+  return error;
 }
 
 /**
@@ -47,28 +52,28 @@ function guard(rule: CompiledRule, resolve: Resolver): Resolver {
   if (rule.constant !== undefined) {
     const verdict = rule.constant;
     return () => {
-      throw refusal(verdict);
+      throw refusal(rule, verdict);
     };
   }
   if (rule.slot >= 0) {
     return (parent, args, ctx, info) => {
       const verdict = answerFor(rule, parent, args, ctx, info);
-      return verdict === true ? resolve(parent, args, ctx, info) : afterVerdict(verdict, resolve, parent, args, ctx, info);
+      return verdict === true ? resolve(parent, args, ctx, info) : afterVerdict(rule, verdict, resolve, parent, args, ctx, info);
     };
   }
   const { check } = rule;
   return (parent, args, ctx, info) => {
     const verdict = check(parent, args, ctx, info);
-    return verdict === true ? resolve(parent, args, ctx, info) : afterVerdict(verdict, resolve, parent, args, ctx, info);
+    return verdict === true ? resolve(parent, args, ctx, info) : afterVerdict(rule, verdict, resolve, parent, args, ctx, info);
   };
 }
 
 /** The slow path, kept out of the guards so they stay small: a refusal, or an answer still to come. */
-function afterVerdict(verdict: Verdict | Promise<Verdict>, resolve: Resolver, ...call: Parameters<Resolver>): unknown {
-  if (verdict === false || verdict instanceof Error) throw refusal(verdict);
+function afterVerdict(rule: CompiledRule, verdict: Verdict | Promise<Verdict>, resolve: Resolver, ...call: Parameters<Resolver>): unknown {
+  if (verdict === false || verdict instanceof Error) throw refusal(rule, verdict);
   return (verdict as Promise<Verdict>).then((settled) => {
     if (settled === true) return resolve(...call);
-    throw refusal(settled);
+    throw refusal(rule, settled);
   });
 }
 

@@ -2,7 +2,7 @@ import type { AccessSnapshot } from '../../access/access-snapshot';
 import type { RequestContext } from '../context/request-context';
 import { AppError, ErrorCode, notFound, unauthenticated } from '../errors';
 import { isId } from '../ids';
-import { contextRule, fieldRule, objectRule } from './rule-engine';
+import { contextRule, declarePermission, fieldRule, objectRule } from './rule-engine';
 
 type Answer = boolean | Error;
 
@@ -70,7 +70,10 @@ export function holdsOnParent(permission: string, ownerField: 'organisationId' |
   let created = permissionRules.get(name);
   if (!created) {
     const decide = (snapshot: AccessSnapshot) => decidePermission(snapshot, permission); // one closure per rule, not per check
-    created = objectRule(name, (parent: Record<string, string>, ctx: RequestContext) => withAccess(ctx, parent[ownerField], decide));
+    created = declarePermission(
+      objectRule(name, (parent: Record<string, string>, ctx: RequestContext) => withAccess(ctx, parent[ownerField], decide)),
+      permission,
+    );
     permissionRules.set(name, created);
   }
   return created;
@@ -96,11 +99,14 @@ export function holdsOnArgument(permission: string, argument = 'organisationId')
       const verdict = decidePermission(snapshot, permission);
       return verdict === false && !snapshot.active ? notFound('Organisation') : verdict;
     };
-    created = fieldRule(name, (_parent: unknown, args: Record<string, any>, ctx: RequestContext) => {
-      const organisationId = args[argument] ?? args.input?.[argument];
-      if (!isId(organisationId)) return notFound('Organisation');
-      return withAccess(ctx, organisationId, decide);
-    });
+    created = declarePermission(
+      fieldRule(name, (_parent: unknown, args: Record<string, any>, ctx: RequestContext) => {
+        const organisationId = args[argument] ?? args.input?.[argument];
+        if (!isId(organisationId)) return notFound('Organisation');
+        return withAccess(ctx, organisationId, decide);
+      }),
+      permission,
+    );
     permissionRules.set(name, created);
   }
   return created;

@@ -34,6 +34,10 @@ export interface CompiledRule {
    * known, which makes every field they guard asynchronous (the main cost of a rule on a long list).
    */
   readonly awaits: readonly string[];
+  /** The catalogue permissions the rule checks (see {@link declarePermission}). */
+  readonly permissions: readonly string[];
+  /** What a refusal is counted under (authz_refusals_total): the permissions joined by `|`, else the rule's name. */
+  readonly refusalLabel: string;
 }
 
 // graphql-shield does not export its rule classes; take them from instances so we can walk rule trees.
@@ -55,6 +59,14 @@ const declaredScopes = new WeakMap<object, { scope: 'request' | 'object'; check:
 export function objectRule(name: string, check: (parent: any, ctx: any) => RuleResult | Promise<RuleResult>): ShieldRule {
   const created = rule(name, { cache: 'no_cache' })((parent, _args, ctx) => check(parent, ctx));
   declaredScopes.set(created, { scope: 'object', check });
+  return created;
+}
+
+const declaredPermissions = new WeakMap<object, string>();
+
+/** Marks `created` as checking `permission`, so refusals of rules built on it are counted under it. */
+export function declarePermission<Rule extends ShieldRule>(created: Rule, permission: string): Rule {
+  declaredPermissions.set(created, permission);
   return created;
 }
 
@@ -172,8 +184,9 @@ function widest(scopes: RuleScope[]): RuleScope {
   return scopes.reduce((wide, scope) => (SCOPE_ORDER.indexOf(scope) > SCOPE_ORDER.indexOf(wide) ? scope : wide), 'constant' as RuleScope);
 }
 
-function compiled(name: string, scope: RuleScope, check: Check, constant?: Verdict, awaits: readonly string[] = []): CompiledRule {
-  return { name, scope, check, constant, awaits, slot: scope === 'request' || scope === 'object' ? nextSlot++ : -1 };
+function compiled(name: string, scope: RuleScope, check: Check, constant?: Verdict, awaits: readonly string[] = [], permissions: readonly string[] = []): CompiledRule {
+  const refusalLabel = permissions.length > 0 ? permissions.join('|') : name.slice(0, 120);
+  return { name, scope, check, constant, awaits, permissions, refusalLabel, slot: scope === 'request' || scope === 'object' ? nextSlot++ : -1 };
 }
 
 const isAsyncFunction = (candidate: unknown) => typeof candidate === 'function' && candidate.constructor.name === 'AsyncFunction';
@@ -201,7 +214,10 @@ function compileLogic(kind: 'and' | 'chain' | 'or' | 'race' | 'not', children: C
       return isPromise<Verdict>(verdict) ? verdict.then(negate) : negate(verdict);
     };
   }
-  if (scope !== 'constant') return compiled(name, scope, check, undefined, [...new Set(children.flatMap((child) => child.awaits))]);
+  if (scope !== 'constant') {
+    const permissions = [...new Set(children.flatMap((child) => child.permissions))];
+    return compiled(name, scope, check, undefined, [...new Set(children.flatMap((child) => child.awaits))], permissions);
+  }
   // Only allow/deny inside: answer once, now (their checks are synchronous).
   return constantRule(name, check(undefined, undefined, undefined, undefined as unknown as GraphQLResolveInfo) as Verdict);
 }
@@ -216,11 +232,13 @@ function build(candidate: ShieldRule): CompiledRule {
   if (candidate instanceof RuleRace) return compileLogic('race', children());
   if (candidate instanceof RuleNot) return compileLogic('not', children(), (candidate as any).error);
   const name = String((candidate as any).name ?? 'rule');
+  const permission = declaredPermissions.get(candidate);
+  const permissions = permission ? [permission] : [];
   const declared = declaredScopes.get(candidate);
-  if (declared) return compiled(name, declared.scope, callingDeclared(declared.check), undefined, isAsyncFunction(declared.check) ? [name] : []);
+  if (declared) return compiled(name, declared.scope, callingDeclared(declared.check), undefined, isAsyncFunction(declared.check) ? [name] : [], permissions);
   const func = (candidate as any).func as IRuleFunction | undefined;
   if (typeof func !== 'function') return constantRule(`unknown:${name}`, false); // unknown rule kind: deny
-  return compiled(name, 'field', callingRule(func), undefined, isAsyncFunction(func) ? [name] : []);
+  return compiled(name, 'field', callingRule(func), undefined, isAsyncFunction(func) ? [name] : [], permissions);
 }
 
 const compiledRules = new WeakMap<object, CompiledRule>();

@@ -5,6 +5,8 @@ import { createLoaders, type Loaders } from './loaders';
 import type { Principal } from '../auth/principal';
 import { AppError, ErrorCode, notFound, unauthenticated } from '../errors';
 import type { AppServices } from './app-services';
+import { noteOrganisation } from './request-scope';
+import { recordRefusal } from '../observability/authz-metrics';
 
 /**
  * Everything one request carries: the principal, its id, per-organisation permission snapshots and
@@ -50,6 +52,7 @@ export class RequestContext {
     this.viewerAccessLoader ??= createViewerAccessLoader(this.services.dataSource, this.services.catalogue, this.userId, this.principal?.hasMfa ?? false);
     const snapshot = await this.viewerAccessLoader.load(organisationId);
     this.resolvedAccess.set(organisationId, snapshot);
+    noteOrganisation(organisationId); // for the request's log line
     return snapshot;
   }
 
@@ -93,8 +96,10 @@ export class RequestContext {
     this.requirePrincipal();
     const snapshot = await this.access(organisationId);
     if (teamId ? snapshot.hasInTeam(teamId, permission) : snapshot.has(permission)) return snapshot;
-    if (snapshot.mfaRequired) throw new AppError(ErrorCode.MFA_REQUIRED);
-    if (!snapshot.active) throw notFound(what);
+    const code = snapshot.mfaRequired ? ErrorCode.MFA_REQUIRED : snapshot.active ? ErrorCode.FORBIDDEN : ErrorCode.NOT_FOUND;
+    recordRefusal(permission, code);
+    if (code === ErrorCode.MFA_REQUIRED) throw new AppError(ErrorCode.MFA_REQUIRED);
+    if (code === ErrorCode.NOT_FOUND) throw notFound(what);
     throw new AppError(ErrorCode.FORBIDDEN, `Missing permission ${permission}`);
   }
 }

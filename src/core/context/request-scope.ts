@@ -24,14 +24,30 @@ export interface RequestScope {
    * with a TIMEOUT (which promises that nothing was written): it completes and answers normally.
    */
   committed: boolean;
+  // What the request log line and the metrics report when the request ends (src/core/observability).
+  /** The operation's name as the document gives it; null when anonymous, undefined when never resolved. */
+  operationName?: string | null;
+  /** The signed-in user's id, once authenticated. */
+  principalId?: string;
+  /** Organisations whose access snapshot this request computed. */
+  organisationIds?: Set<string>;
+  /** `extensions.code` of each error of the response. */
+  errorCodes?: string[];
+  /** The trace this request belongs to, when tracing is on. */
+  traceId?: string;
 }
 
 const storage = new AsyncLocalStorage<RequestScope>();
 
-/** Runs `work` (and everything it starts) inside a new request scope, with a deadline `timeoutMs` from now. */
-export function runInRequestScope<T>(requestId: string, work: () => T, timeoutMs = Infinity): T {
+/** A new scope for the request `requestId`, starting now, with no deadline yet (see `requestDeadline`). */
+export function createRequestScope(requestId: string, timeoutMs = Infinity): RequestScope {
   const startedAt = performance.now();
-  return storage.run({ requestId, startedAt, statements: 0, deadline: startedAt + timeoutMs, timedOut: false, committed: false }, work);
+  return { requestId, startedAt, statements: 0, deadline: startedAt + timeoutMs, timedOut: false, committed: false };
+}
+
+/** Runs `work` (and everything it starts) inside a request scope: a new one for `requestId` (deadline `timeoutMs` from now), or `scope`. */
+export function runInRequestScope<T>(scope: string | RequestScope, work: () => T, timeoutMs = Infinity): T {
+  return storage.run(typeof scope === 'string' ? createRequestScope(scope, timeoutMs) : scope, work);
 }
 
 /** The scope of the request being served, or undefined outside a request (workers, start-up). */
@@ -42,4 +58,10 @@ export function currentRequestScope(): RequestScope | undefined {
 /** Milliseconds left before the current request's deadline (Infinity outside a request or without one). */
 export function remainingRequestTime(scope: RequestScope | undefined = currentRequestScope()): number {
   return scope ? scope.deadline - performance.now() : Infinity;
+}
+
+/** Notes that the current request touched an organisation (for its log line); nothing outside a request. */
+export function noteOrganisation(organisationId: string): void {
+  const scope = storage.getStore();
+  if (scope) (scope.organisationIds ??= new Set()).add(organisationId);
 }

@@ -9,7 +9,7 @@ import type { GraphQLSchema } from 'graphql';
 import type { Authenticator } from '../auth/authenticator';
 import type { AppServices } from '../context/app-services';
 import { RequestContext } from '../context/request-context';
-import { currentRequestScope, runInRequestScope } from '../context/request-scope';
+import { currentRequestScope } from '../context/request-scope';
 import { checkReadiness } from '../database/data-source';
 import { logger } from '../logger';
 import { clientErrorFormatter } from '../graphql/client-error-format';
@@ -19,6 +19,10 @@ import { countListItems, limitedStringify, responseLimitsPlugin } from '../graph
 import { availabilityPlugin } from './availability-plugin';
 import { requestDeadline } from './request-deadline';
 import { inputGuardPlugin } from '../graphql/input-guard';
+import { serveMetrics } from '../observability/metrics-endpoint';
+import { requestObserverPlugin } from '../observability/request-observer-plugin';
+import { createRequestObserver } from '../observability/request-observer';
+import type { Tracing } from '../observability/tracing';
 
 export interface AppHandle {
   httpServer: http.Server;
@@ -27,8 +31,8 @@ export interface AppHandle {
   stop(): Promise<void>;
 }
 
-/** The HTTP face of the service: POST /graphql, GET /healthz, GET /readyz. */
-export async function createApp(services: AppServices, schema: GraphQLSchema, authenticator: Authenticator): Promise<AppHandle> {
+/** The HTTP face of the service: POST /graphql, GET /healthz, GET /readyz, GET /metrics (unless METRICS_PORT). */
+export async function createApp(services: AppServices, schema: GraphQLSchema, authenticator: Authenticator, tracing: Tracing | null = null): Promise<AppHandle> {
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
@@ -54,6 +58,10 @@ export async function createApp(services: AppServices, schema: GraphQLSchema, au
       ApolloServerPluginInlineTrace({ includeErrors: { masked: true } }),
     ],
   });
+  // Observability: the request's log line and metrics; with tracing on (only then), spans per operation and slow resolver.
+  apollo.addPlugin(requestObserverPlugin);
+  if (tracing) apollo.addPlugin(tracing.apolloPlugin);
+  const observer = createRequestObserver();
   await apollo.start();
 
   app.get('/healthz', (_request, response) => {
@@ -65,16 +73,16 @@ export async function createApp(services: AppServices, schema: GraphQLSchema, au
     if (status !== 'ready') logger.warn({ status }, 'not ready');
     response.status(status === 'ready' ? 200 : 503).json({ status });
   });
+  if (services.config.METRICS_PORT === undefined) app.get('/metrics', serveMetrics);
   app.use(
     '/graphql',
+    observer.start,
     express.json({ limit: services.config.MAX_BODY_BYTES }),
     // After the body is read (its stream events would lose the scope): everything from here on,
     // authentication included, runs in this request's scope.
-    (request: Request, _response: Response, next: NextFunction) => {
-      const header = request.headers['x-request-id'];
-      runInRequestScope((typeof header === 'string' && header.slice(0, 100)) || randomUUID(), next);
-    },
+    observer.enterScope,
     requestDeadline(config.REQUEST_TIMEOUT_MS),
+    ...(tracing ? [tracing.requestMiddleware] : []),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         const requestId = currentRequestScope()?.requestId ?? randomUUID();

@@ -36,3 +36,8 @@ export async function supersedeInvitationEmails(manager: EntityManager, invitati
   );
   return rows.length;
 }
+
+/** The email outbox's backlog on `/metrics` (see registerOutboxBacklog): PENDING emails and the oldest's age. */
+export const EMAIL_OUTBOX_BACKLOG_SQL = `
+  SELECT count(*)::int AS backlog, extract(epoch FROM now() - min(created_at))::float8 AS oldest_age_seconds
+  FROM email_outbox WHERE status = 'PENDING'`;
