@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { bool, cleanEnv, makeValidator, port, str, url } from 'envalid';
 
@@ -56,6 +57,23 @@ const listenPort = makeValidator<number>((input) => {
   return value;
 });
 
+// Browser origins as browsers send them (`Origin`): scheme, host, optional port; no path, no wildcard.
+const originList = makeValidator<string[]>((input) => {
+  const origins = input.split(',').map((part) => part.trim()).filter(Boolean);
+  for (const origin of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      // URL's TypeError may come from another realm (Jest's VM): report our own Error (see databaseUrl).
+    }
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+      throw new Error(`"${origin}" is not an origin like https://dashboard.example.com or http://localhost:3000 (no path, no trailing slash, no wildcard)`);
+    }
+  }
+  return origins;
+});
+
 const specs = {
   NODE_ENV: str({ choices: ['development', 'test', 'production'], default: 'development' }),
   PORT: listenPort({ default: 4001 }),
@@ -83,10 +101,17 @@ const specs = {
   MAIL_FROM: str({ default: 'no-reply@localhost' }),
   OUTBOX_POLL_INTERVAL_MS: positiveInteger({ default: 5000, desc: 'how often the email outbox is polled; 0 turns the outbox worker off' }),
   OUTBOX_MAX_ATTEMPTS: positiveInteger({ default: 8, desc: 'deliveries tried before an outbox email is marked FAILED' }),
+  GRAPHIQL: bool({ default: undefined, desc: 'serve the GraphiQL IDE on GET /graphql; default: on outside production' }),
+  CORS_ORIGINS: originList({ default: [], desc: 'browser origins allowed to call the API (comma-separated); default: none' }),
   LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
 };
 
-export type AppConfig = ReturnType<typeof readRawConfig> & { dataDir: string; devIssuer: boolean };
+export type AppConfig = ReturnType<typeof readRawConfig> & {
+  dataDir: string;
+  devIssuer: boolean;
+  /** GRAPHIQL, defaulting to on outside production. */
+  graphiql: boolean;
+};
 
 function readRawConfig(environment: NodeJS.ProcessEnv) {
   return cleanEnv(environment, specs, {
@@ -110,5 +135,13 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     problems.push('  AUTH_AUDIENCE: required when AUTH_ISSUER is set (tokens must be meant for this service)');
   }
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
-  return { ...raw, dataDir: path.resolve(raw.DATA_DIR), devIssuer: !raw.AUTH_ISSUER };
+  return { ...raw, dataDir: path.resolve(raw.DATA_DIR), devIssuer: !raw.AUTH_ISSUER, graphiql: raw.GRAPHIQL ?? raw.NODE_ENV !== 'production' };
+}
+
+/**
+ * Loads `.env` from the working directory when there is one (see `.env.example`); variables already set
+ * in the environment win. For the service and the CLI, not for tests (they pass their environment).
+ */
+export function loadEnvironmentFile(file = path.resolve('.env')): void {
+  if (fs.existsSync(file)) process.loadEnvFile(file);
 }

@@ -3,6 +3,7 @@ import http from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTrace } from '@apollo/server/plugin/inlineTrace';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { GraphQLSchema } from 'graphql';
@@ -15,6 +16,8 @@ import { formatGraphQLError } from '../errors';
 import { logger } from '../logger';
 import { costLimitPlugin } from '../graphql/cost-limit';
 import { depthLimit } from '../graphql/depth-limit';
+import { corsPolicy } from './cors-policy';
+import { graphiqlRoutes } from './graphiql';
 
 export interface AppHandle {
   httpServer: http.Server;
@@ -36,9 +39,13 @@ export async function createApp(services: AppServices, schema: GraphQLSchema, au
     // Federated (inline) traces for the gateway, without the start-up notice.
     // The service owns SIGTERM/SIGINT (src/main.ts): drain, close the pool and the database, exit 0.
     stopOnTerminationSignals: false,
-    plugins: [costLimitPlugin(schema, services.config.MAX_QUERY_COST), ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTrace({ includeErrors: { masked: true } })],
+    plugins: [costLimitPlugin(schema, services.config.MAX_QUERY_COST), ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTrace({ includeErrors: { masked: true } }), ApolloServerPluginLandingPageDisabled()],
   });
   await apollo.start();
+
+  app.use(corsPolicy(services.config.CORS_ORIGINS));
+  // Our offline GraphiQL on GET /graphql (Apollo's CDN landing page is disabled above).
+  app.use(graphiqlRoutes(services.config));
 
   app.get('/healthz', (_request, response) => {
     response.json({ status: 'ok' });
