@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { buildCompiled } from './support/compiled-build';
 import { TestIdentityProvider } from './support/identity-provider';
 import { createSuiteDatabase, type SuiteDatabase } from './support/test-database';
 
@@ -14,7 +15,7 @@ import { createSuiteDatabase, type SuiteDatabase } from './support/test-database
 
 const ROOT = path.resolve(__dirname, '..');
 const MAIN = path.join(ROOT, 'dist/src/main.js');
-const MINT_TOKEN = path.join(ROOT, 'dist/src/cli/mint-token.js');
+const CLI = path.join(ROOT, 'dist/src/cli/cli.js');
 const run = promisify(execFile);
 
 jest.setTimeout(120_000);
@@ -98,14 +99,7 @@ const databases: Record<'ready' | 'draining' | 'devIssuer' | 'emptyMigrating' | 
 beforeAll(async () => {
   for (const name of ['ready', 'draining', 'devIssuer'] as const) databases[name] = await createSuiteDatabase();
   for (const name of ['emptyMigrating', 'emptyUnmigrated'] as const) databases[name] = await createSuiteDatabase({ migrated: false });
-  // The compiled build is what operators run. tsc is incremental, so this is quick when nothing changed;
-  // type errors elsewhere in the tree do not stop it from emitting, so only missing output is fatal here.
-  try {
-    await run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
-  } catch (error) {
-    process.stderr.write(`tsc -p tsconfig.build.json reported problems:\n${(error as { stdout?: string }).stdout ?? String(error)}\n`);
-  }
-  for (const file of [MAIN, MINT_TOKEN]) if (!fs.existsSync(file)) throw new Error(`${file} was not built`);
+  await buildCompiled([MAIN, CLI]);
 }, 300_000);
 
 afterAll(async () => {
@@ -316,7 +310,7 @@ describe('the one-command start: embedded PostgreSQL (no DATABASE_URL)', () => {
     expect(await (await fetch(`${first.base}/readyz`)).json()).toEqual({ status: 'ready' });
     expect(fs.existsSync(missingTemporaryDirectory)).toBe(false);
     expect(fs.readdirSync(dataDir).filter((entry) => entry.startsWith('.initdb-'))).toEqual([]);
-    const token = (await run(process.execPath, [MINT_TOKEN, '--email', 'ada@example.com', '--platform-admin'], { cwd: ROOT, env: { ...baseEnvironment(), DATA_DIR: dataDir } })).stdout.trim();
+    const token = (await run(process.execPath, [CLI, 'token', '--email', 'ada@example.com', '--platform-admin'], { cwd: ROOT, env: { ...baseEnvironment(), DATA_DIR: dataDir } })).stdout.trim();
     const created = await graphql(first.base, 'mutation { createOrganisation(input: { name: "Kept", slug: "kept", ownerEmail: "ada@example.com" }) { id } }', token);
     expect(created.errors).toBeUndefined();
     first.child.kill('SIGTERM');
@@ -363,7 +357,7 @@ asRoot('as root, a data folder the postgres account cannot enter', () => {
   });
 });
 
-describe('development tokens (npm run token)', () => {
+describe('development tokens (npm run token, the CLI\'s token command)', () => {
   let dataDir: string;
   let service: RunningProcess | undefined;
 
@@ -376,7 +370,7 @@ describe('development tokens (npm run token)', () => {
   });
 
   const mint = (args: string[], environment: NodeJS.ProcessEnv = {}) =>
-    run(process.execPath, [MINT_TOKEN, ...args], { cwd: ROOT, env: { ...baseEnvironment(), DATA_DIR: dataDir, ...environment } });
+    run(process.execPath, [CLI, 'token', ...args], { cwd: ROOT, env: { ...baseEnvironment(), DATA_DIR: dataDir, ...environment } });
 
   it('prints a token that a server with the development issuer (same DATA_DIR) accepts, platform admin on request', async () => {
     const plain = (await mint(['--email', 'A@B.c', '--name', 'Ada'])).stdout.trim();
@@ -407,7 +401,7 @@ describe('development tokens (npm run token)', () => {
   });
 
   it('refuses without an email, and when AUTH_ISSUER is configured', async () => {
-    await expect(mint([])).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('usage') });
+    await expect(mint([])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining("required option '--email <email>'") });
     await expect(mint(['--email', 'a@b.c'], { AUTH_ISSUER: 'https://idp.example.com', AUTH_AUDIENCE: 'x' })).rejects.toMatchObject({
       code: 1,
       stderr: expect.stringContaining('AUTH_ISSUER'),

@@ -106,6 +106,9 @@ const specs = {
   LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
 };
 
+/** Every environment variable the service reads (`.env.example` and the README list each one; a test checks). */
+export const CONFIG_VARIABLES = Object.keys(specs);
+
 export type AppConfig = ReturnType<typeof readRawConfig> & {
   dataDir: string;
   devIssuer: boolean;
