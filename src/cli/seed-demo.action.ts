@@ -3,6 +3,7 @@ import { runTransaction } from '../core/database/transaction';
 import { RoleAssignmentMode } from '../memberships/membership.inputs';
 import { MembershipStatus } from '../memberships/membership-status';
 import { TeamMemberRole } from '../teams/team-member-role';
+import { RoleEntity } from '../roles/role.entity';
 import { UserEntity } from '../users/user.entity';
 import { CliFailure } from './cli-errors';
 import { withRuntime, type CliRuntime } from './cli-runtime';
@@ -44,13 +45,28 @@ interface DemoSummary {
 }
 
 async function seedDemo(runtime: CliRuntime, slug: string): Promise<DemoSummary> {
-  const { services, ctx, dataSource } = runtime;
+  const { services, ctx } = runtime;
   const organisation = await services.organisations.create(ctx, { name: DEMO_NAME, slug, ownerEmail: DEV_DEVELOPER.email });
-  const organisationId = organisation.id;
-  await services.organisations.update(ctx, organisationId, { invitationExpiryDays: 14 });
+  await services.organisations.update(ctx, organisation.id, { invitationExpiryDays: 14 });
+  const structure = await createRolesAndTeams(runtime, organisation.id);
+  const membershipOf = await importPeople(runtime, organisation.id);
+  await arrangePeople(runtime, organisation.id, structure, membershipOf);
+  const signedIn = runtime.config.devIssuer;
+  if (signedIn) await signInDemoPeople(runtime);
+  const [{ count }] = await runtime.dataSource.query('SELECT count(*)::int AS count FROM audit_events WHERE organisation_id = $1', [organisation.id]);
+  return { organisationId: organisation.id, members: DEMO_PEOPLE.length + 2, auditEvents: count, signedIn };
+}
 
-  const roleIds = new Map<string, string>();
-  for (const role of await dataSource.query('SELECT id, name FROM roles WHERE organisation_id = $1', [organisationId])) roleIds.set(role.name, role.id);
+interface DemoStructure {
+  roleIds: Map<string, string>;
+  teamIds: Map<string, string>;
+}
+
+/** The custom roles and the teams (two of them granting roles); role ids by name, built-in ones included. */
+async function createRolesAndTeams(runtime: CliRuntime, organisationId: string): Promise<DemoStructure> {
+  const { services, ctx } = runtime;
+  const roles = await runtime.dataSource.getRepository(RoleEntity).findBy({ organisationId });
+  const roleIds = new Map(roles.map((role) => [role.name, role.id]));
   for (const role of DEMO_ROLES) roleIds.set(role.name, (await services.roles.create(ctx, { organisationId, ...role })).id);
   const teamIds = new Map<string, string>();
   for (const team of DEMO_TEAMS) {
@@ -58,33 +74,36 @@ async function seedDemo(runtime: CliRuntime, slug: string): Promise<DemoSummary>
     teamIds.set(team.name, created.id);
     if (team.grants.length > 0) await services.teams.setRoles(ctx, created.id, team.grants.map((name) => roleIds.get(name) as string));
   }
+  return { roleIds, teamIds };
+}
 
-  const report = await services.memberImport.import(ctx, { organisationId, csv: demoMembersCsv(), dryRun: false });
+/** The people, through the member import; their membership ids by local part of the email. */
+async function importPeople(runtime: CliRuntime, organisationId: string): Promise<(local: string) => string> {
+  const report = await runtime.services.memberImport.import(runtime.ctx, { organisationId, csv: demoMembersCsv(), dryRun: false });
   if (report.created !== DEMO_PEOPLE.length) throw new CliFailure(`the demo import did not go through: ${JSON.stringify(report.rows.filter((row) => row.errors.length))}`);
-  const membershipIds = new Map<string, string>();
-  for (const row of await dataSource.query('SELECT u.email, m.id FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.organisation_id = $1', [organisationId])) {
-    membershipIds.set(row.email, row.id);
-  }
-  const membershipOf = (local: string) => membershipIds.get(demoEmail(local)) as string;
+  const rows: { email: string; id: string }[] = await runtime.dataSource.query(
+    'SELECT u.email, m.id FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.organisation_id = $1',
+    [organisationId],
+  );
+  const membershipIds = new Map(rows.map((row) => [row.email, row.id]));
+  return (local) => membershipIds.get(demoEmail(local)) as string;
+}
 
+/** Team managers, an extra role, invitations (one cancelled), someone who left and someone waiting. */
+async function arrangePeople(runtime: CliRuntime, organisationId: string, { roleIds, teamIds }: DemoStructure, membershipOf: (local: string) => string): Promise<void> {
+  const { services, ctx } = runtime;
   for (const [local, team] of DEMO_MANAGERS) {
     await services.teamMembers.setRole(ctx, { teamId: teamIds.get(team) as string, membershipId: membershipOf(local), role: TeamMemberRole.MANAGER });
   }
   await services.roleAssignment.assign(ctx, { organisationId, membershipIds: [membershipOf('grace.hopper')], roleIds: [roleIds.get('Auditor') as string], mode: RoleAssignmentMode.ADD });
-
-  const invitations = [];
+  const invitationIds: string[] = [];
   for (const [local, roles, teams] of DEMO_INVITATIONS) {
     const invited = await services.invitations.invite(ctx, { organisationId, email: demoEmail(local), roleIds: roles.map((name) => roleIds.get(name) as string), teamIds: teams.map((name) => teamIds.get(name) as string) });
-    invitations.push(invited.invitation);
+    invitationIds.push(invited.invitation.id);
   }
-  await services.invitations.cancel(ctx, invitations[invitations.length - 1].id);
+  await services.invitations.cancel(ctx, invitationIds[invitationIds.length - 1]);
   await services.lifecycle.deactivate(ctx, membershipOf(DEMO_DEACTIVATED));
   await addPendingMember(runtime, organisationId);
-
-  const signedIn = runtime.config.devIssuer;
-  if (signedIn) await signInDemoPeople(runtime);
-  const [{ count }] = await dataSource.query('SELECT count(*)::int AS count FROM audit_events WHERE organisation_id = $1', [organisationId]);
-  return { organisationId, members: DEMO_PEOPLE.length + 2, auditEvents: count, signedIn };
 }
 
 /** Someone waiting for approval, as an auto-join domain with approval required would leave them. */
