@@ -4,6 +4,7 @@ import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { startService, type RunningService } from '../src/core/bootstrap';
 import { loadConfig } from '../src/core/config';
+import { fromThisMachine } from '../src/core/http/graphiql';
 import { createSuiteDatabase, type SuiteDatabase } from './support/test-database';
 import { startTestService, type TestService } from './support/test-service';
 
@@ -130,6 +131,21 @@ describe('GraphiQL in development (development issuer)', () => {
     }
     expect((await fetch(`${base}/graphiql/..%2fpackage.json`)).status).toBe(404);
     expect((await fetch(`${base}/graphiql/nothing.js`)).status).toBe(404);
+  });
+
+  it('gives the development token to browsers on this machine only', async () => {
+    expect(prefilledHeaders((await pageOf(base)).text)).toMatch(/^\{\n  "Authorization": "Bearer [\w-]+\.[\w-]+\.[\w-]+"\n\}$/);
+    for (const address of ['127.0.0.1', '::1', '::ffff:127.0.0.1', '127.1.2.3']) expect([address, fromThisMachine(address)]).toEqual([address, true]);
+    for (const address of ['192.0.2.2', '::ffff:10.0.0.1', 'fd00::2', '', undefined]) expect([address, fromThisMachine(address)]).toEqual([address, false]);
+    // Through another interface of this machine, as a browser elsewhere on the network would come.
+    const external = Object.values(os.networkInterfaces())
+      .flat()
+      .find((entry) => entry && entry.family === 'IPv4' && !entry.internal);
+    if (external) {
+      const page = await pageOf(`http://${external.address}:${service.port}`);
+      expect(page.status).toBe(200);
+      expect(prefilledHeaders(page.text)).toBe('');
+    }
   });
 
   it('leaves clients that ask for JSON to the GraphQL endpoint', async () => {

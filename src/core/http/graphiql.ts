@@ -45,6 +45,15 @@ function developmentTokens(config: DevelopmentTokenConfig): (() => Promise<strin
   };
 }
 
+/**
+ * The development token is handed to browsers on this machine only: the service listens on every
+ * interface, and a platform administrator's token must not reach whoever can open the port.
+ */
+export function fromThisMachine(remoteAddress: string | undefined): boolean {
+  const address = remoteAddress ?? '';
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
 /** A browser opening /graphql (not a GET operation, not a client asking for JSON). */
 function wantsIde(request: Request): boolean {
   return request.query.query === undefined && request.accepts(['application/json', 'text/html']) === 'text/html';
@@ -53,7 +62,8 @@ function wantsIde(request: Request): boolean {
 /**
  * GraphiQL on GET /graphql and its files under /graphiql/, when `config.graphiql` (GRAPHIQL; on outside
  * production). The header editor holds a development token when the service trusts the development
- * issuer; with a real issuer it starts empty. Anything else falls through to the GraphQL endpoint.
+ * issuer and the browser runs on this machine; otherwise it starts empty. Anything else falls through to
+ * the GraphQL endpoint.
  */
 export function graphiqlRoutes(config: DevelopmentTokenConfig & Pick<AppConfig, 'graphiql'>): Router {
   const router = Router();
@@ -64,7 +74,7 @@ export function graphiqlRoutes(config: DevelopmentTokenConfig & Pick<AppConfig, 
   router.get('/graphql', async (request: Request, response: Response, next) => {
     if (!wantsIde(request)) return next();
     try {
-      const token = mintToken ? await mintToken() : null;
+      const token = mintToken && fromThisMachine(request.socket.remoteAddress) ? await mintToken() : null;
       const headers = token ? JSON.stringify({ Authorization: `Bearer ${token}` }, null, 2) : '';
       response
         .status(200)
