@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import './core/environment-file';
 import { startService } from './core/bootstrap';
 import { ConfigError, loadConfig } from './core/config';
 import { logger } from './core/logger';

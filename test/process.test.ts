@@ -6,6 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { buildCompiled } from './support/compiled-build';
 import { TestIdentityProvider } from './support/identity-provider';
 import { createSuiteDatabase, type SuiteDatabase } from './support/test-database';
 
@@ -16,7 +17,7 @@ import { createSuiteDatabase, type SuiteDatabase } from './support/test-database
 
 const ROOT = path.resolve(__dirname, '..');
 const MAIN = path.join(ROOT, 'dist/src/main.js');
-const MINT_TOKEN = path.join(ROOT, 'dist/src/cli/mint-token.js');
+const CLI = path.join(ROOT, 'dist/src/cli/cli.js');
 const run = promisify(execFile);
 
 jest.setTimeout(120_000);
@@ -100,14 +101,7 @@ const databases: Record<'ready' | 'draining' | 'devIssuer' | 'emptyMigrating' | 
 beforeAll(async () => {
   for (const name of ['ready', 'draining', 'devIssuer'] as const) databases[name] = await createSuiteDatabase();
   for (const name of ['emptyMigrating', 'emptyUnmigrated'] as const) databases[name] = await createSuiteDatabase({ migrated: false });
-  // The compiled build is what operators run. tsc is incremental, so this is quick when nothing changed;
-  // type errors elsewhere in the tree do not stop it from emitting, so only missing output is fatal here.
-  try {
-    await run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
-  } catch (error) {
-    process.stderr.write(`tsc -p tsconfig.build.json reported problems:\n${(error as { stdout?: string }).stdout ?? String(error)}\n`);
-  }
-  for (const file of [MAIN, MINT_TOKEN]) if (!fs.existsSync(file)) throw new Error(`${file} was not built`);
+  await buildCompiled([MAIN, CLI]);
 }, 300_000);
 
 afterAll(async () => {
@@ -355,10 +349,16 @@ describe('the one-command start: embedded PostgreSQL (no DATABASE_URL)', () => {
 
   it('starts its own database under DATA_DIR, keeps the data across restarts, and SIGTERM stops both with 0', async () => {
     const databasePort = await freePort();
-    const environment = { NODE_ENV: 'development', DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: String(databasePort) };
+    // A temporary directory that does not exist: embedded-postgres writes initdb's password file to the
+    // temporary directory, so the first start succeeds only because that file goes to a private folder
+    // under DATA_DIR instead (removed afterwards), never to the shared, world-readable /tmp.
+    const missingTemporaryDirectory = path.join(os.tmpdir(), `access-no-such-tmp-${process.pid}`);
+    const environment = { NODE_ENV: 'development', DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: String(databasePort), TMPDIR: missingTemporaryDirectory };
     const first = await startProcess(environment);
     expect(await (await fetch(`${first.base}/readyz`)).json()).toEqual({ status: 'ready' });
-    const token = (await run(process.execPath, [MINT_TOKEN, '--email', 'ada@example.com', '--platform-admin'], { cwd: ROOT, env: { ...baseEnvironment(), DATA_DIR: dataDir } })).stdout.trim();
+    expect(fs.existsSync(missingTemporaryDirectory)).toBe(false);
+    expect(fs.readdirSync(dataDir).filter((entry) => entry.startsWith('.initdb-'))).toEqual([]);
+    const token = (await run(process.execPath, [CLI, 'token', '--email', 'ada@example.com', '--platform-admin'], { cwd: ROOT, env: { ...baseEnvironment(), DATA_DIR: dataDir } })).stdout.trim();
     const created = await graphql(first.base, 'mutation { createOrganisation(input: { name: "Kept", slug: "kept", ownerEmail: "ada@example.com" }) { id } }', token);
     expect(created.errors).toBeUndefined();
     first.child.kill('SIGTERM');
@@ -374,7 +374,38 @@ describe('the one-command start: embedded PostgreSQL (no DATABASE_URL)', () => {
   });
 });
 
-describe('development tokens (npm run token)', () => {
+// PostgreSQL refuses root; as root, the embedded server runs as the machine's `postgres` account. Only a root
+// run can meet a folder that account cannot enter (CI runs as root).
+const asRoot = os.userInfo().uid === 0 ? describe : describe.skip;
+asRoot('as root, a data folder the postgres account cannot enter', () => {
+  let closed: string;
+  let temporaryDirectory: string;
+  beforeAll(() => {
+    closed = fs.mkdtempSync(path.join(os.tmpdir(), 'access-root-only-')); // 0700, root's
+    temporaryDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'access-tmp-'));
+  });
+  afterAll(() => {
+    for (const directory of [closed, temporaryDirectory]) fs.rmSync(directory, { recursive: true, force: true });
+  });
+
+  it('stops before starting anything, says which folder and the ways out (no stack trace), and leaves no password file', async () => {
+    const dataDir = path.join(closed, 'data');
+    const service = spawnService({ NODE_ENV: 'development', DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: String(await freePort()), TMPDIR: temporaryDirectory });
+    expect(await service.exited).toBe(1);
+    const stderr = service.stderr();
+    expect(stderr).toContain(`Cannot start the embedded PostgreSQL as root: it runs as the "postgres" account, which cannot enter ${closed} (owner uid 0, mode 0700)`);
+    expect(stderr).toContain('set DATABASE_URL');
+    expect(stderr).toContain('set DATA_DIR to a folder the postgres account can reach');
+    expect(stderr).not.toMatch(/EACCES|\n\s+at /);
+    // Nothing was started or written for PostgreSQL: no cluster, no password file anywhere.
+    expect(fs.existsSync(path.join(dataDir, 'postgres'))).toBe(false);
+    expect(fs.readdirSync(temporaryDirectory)).toEqual([]);
+    expect(fs.readdirSync(dataDir).filter((entry) => entry !== 'embedded-postgres.json')).toEqual([]);
+    expect(fs.statSync(path.join(dataDir, 'embedded-postgres.json')).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('development tokens (npm run token, the CLI\'s token command)', () => {
   let dataDir: string;
   let service: RunningProcess | undefined;
 
@@ -387,7 +418,7 @@ describe('development tokens (npm run token)', () => {
   });
 
   const mint = (args: string[], environment: NodeJS.ProcessEnv = {}) =>
-    run(process.execPath, [MINT_TOKEN, ...args], { cwd: ROOT, env: { ...baseEnvironment(), DATA_DIR: dataDir, ...environment } });
+    run(process.execPath, [CLI, 'token', ...args], { cwd: ROOT, env: { ...baseEnvironment(), DATA_DIR: dataDir, ...environment } });
 
   it('prints a token that a server with the development issuer (same DATA_DIR) accepts, platform admin on request', async () => {
     const plain = (await mint(['--email', 'A@B.c', '--name', 'Ada'])).stdout.trim();
@@ -418,7 +449,7 @@ describe('development tokens (npm run token)', () => {
   });
 
   it('refuses without an email, and when AUTH_ISSUER is configured', async () => {
-    await expect(mint([])).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('usage') });
+    await expect(mint([])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining("required option '--email <email>'") });
     await expect(mint(['--email', 'a@b.c'], { AUTH_ISSUER: 'https://idp.example.com', AUTH_AUDIENCE: 'x' })).rejects.toMatchObject({
       code: 1,
       stderr: expect.stringContaining('AUTH_ISSUER'),

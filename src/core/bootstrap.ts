@@ -7,7 +7,8 @@ import { RemoteKeySet } from './auth/remote-key-set';
 import { TokenVerifier } from './auth/token-verifier';
 import type { AppConfig } from './config';
 import { createAppServices, type AppServices } from './context/app-services';
-import { createDataSource, type DataSourceOptions } from './database/data-source';
+import { createDataSource } from './database/data-source';
+import { databaseOptions } from './database/database-options';
 import { startEmbeddedPostgres } from './database/embedded-postgres';
 import { buildAppSchema } from './graphql/build-schema';
 import { createOutboxWorker } from '../invitations/outbox/create-outbox-worker';
@@ -34,19 +35,6 @@ export async function resolveDatabase(config: AppConfig): Promise<{ url: string;
   return startEmbeddedPostgres(config.dataDir, config.EMBEDDED_POSTGRES_PORT);
 }
 
-/** The pool size and every database timeout, from the configuration. */
-export function databaseOptions(config: AppConfig): DataSourceOptions {
-  return {
-    poolSize: config.DATABASE_POOL_SIZE,
-    timeouts: {
-      connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
-      statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
-      lockTimeoutMs: config.DATABASE_LOCK_TIMEOUT_MS,
-      idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
-      queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS,
-    },
-  };
-}
 
 /**
  * Applies pending migrations: given a URL, on a connection of their own without the service's statement

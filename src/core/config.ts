@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import fs from 'node:fs';
 import path from 'node:path';
 import { bool, cleanEnv, makeValidator, port, str, url } from 'envalid';
 import { DEFAULT_DATABASE_TIMEOUTS } from './database/database-timeouts';
@@ -65,12 +66,6 @@ const listenPort = makeValidator<number>((input) => {
   return value;
 });
 
-const oneOrMore = makeValidator<number>((input) => {
-  const value = Number(input);
-  if (!Number.isInteger(value) || value < 1) throw new Error('must be a whole number ≥ 1');
-  return value;
-});
-
 // DNS servers as node's resolver takes them: an IP address with an optional port (`127.0.0.1:5353`,
 // `[::1]:53`). A host name would itself need a resolver, so it is refused.
 const dnsServerList = makeValidator<string[]>((input) => {
@@ -85,6 +80,23 @@ const dnsServerList = makeValidator<string[]>((input) => {
     }
   }
   return servers;
+});
+
+// Browser origins as browsers send them (`Origin`): scheme, host, optional port; no path, no wildcard.
+const originList = makeValidator<string[]>((input) => {
+  const origins = input.split(',').map((part) => part.trim()).filter(Boolean);
+  for (const origin of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      // URL's TypeError may come from another realm (Jest's VM): report our own Error (see databaseUrl).
+    }
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+      throw new Error(`"${origin}" is not an origin like https://dashboard.example.com or http://localhost:3000 (no path, no trailing slash, no wildcard)`);
+    }
+  }
+  return origins;
 });
 
 const specs = {
@@ -132,8 +144,10 @@ const specs = {
   OUTBOX_POLL_INTERVAL_MS: positiveInteger({ default: 5000, desc: 'how often the email outbox is polled; 0 turns the outbox worker off' }),
   OUTBOX_MAX_ATTEMPTS: positiveInteger({ default: 8, desc: 'deliveries tried before an outbox email is marked FAILED' }),
   DNS_SERVERS: dnsServerList({ default: undefined, desc: 'comma-separated host:port DNS servers for domain verification; unset: the system resolver' }),
-  DNS_TIMEOUT_MS: oneOrMore({ default: 1000, desc: 'first DNS attempt timeout (each retry waits twice as long)' }),
-  DNS_TRIES: oneOrMore({ default: 2, desc: 'DNS attempts per server before a lookup fails' }),
+  DNS_TIMEOUT_MS: atLeastOne({ default: 1000, desc: 'first DNS attempt timeout (each retry waits twice as long)' }),
+  DNS_TRIES: atLeastOne({ default: 2, desc: 'DNS attempts per server before a lookup fails' }),
+  GRAPHIQL: bool({ default: undefined, desc: 'serve the GraphiQL IDE on GET /graphql; default: on outside production' }),
+  CORS_ORIGINS: originList({ default: [], desc: 'browser origins allowed to call the API (comma-separated); default: none' }),
   LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
   // Observability (src/core/observability). The other standard OTEL_* variables are read by the SDK itself.
   METRICS_PORT: listenPort({ default: undefined, desc: 'serve GET /metrics on this port only (not with the API); unset: on PORT' }),
@@ -148,7 +162,15 @@ const specs = {
   OTEL_RESOLVER_SPAN_THRESHOLD_MS: positiveInteger({ default: 10, desc: 'resolvers taking at least this long get a span' }),
 };
 
-export type AppConfig = ReturnType<typeof readRawConfig> & { dataDir: string; devIssuer: boolean };
+/** Every environment variable the service reads (`.env.example` and the README list each one; a test checks). */
+export const CONFIG_VARIABLES = Object.keys(specs);
+
+export type AppConfig = ReturnType<typeof readRawConfig> & {
+  dataDir: string;
+  devIssuer: boolean;
+  /** GRAPHIQL, defaulting to on outside production. */
+  graphiql: boolean;
+};
 
 function readRawConfig(environment: NodeJS.ProcessEnv) {
   return cleanEnv(environment, specs, {
@@ -179,5 +201,13 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): AppCon
     problems.push('  METRICS_PORT: must differ from PORT (unset it to serve /metrics with the API)');
   }
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
-  return { ...raw, dataDir: path.resolve(raw.DATA_DIR), devIssuer: !raw.AUTH_ISSUER };
+  return { ...raw, dataDir: path.resolve(raw.DATA_DIR), devIssuer: !raw.AUTH_ISSUER, graphiql: raw.GRAPHIQL ?? raw.NODE_ENV !== 'production' };
+}
+
+/**
+ * Loads `.env` from the working directory when there is one (see `.env.example`); variables already set
+ * in the environment win. For the service and the CLI, not for tests (they pass their environment).
+ */
+export function loadEnvironmentFile(file = path.resolve('.env')): void {
+  if (fs.existsSync(file)) process.loadEnvFile(file);
 }

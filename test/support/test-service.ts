@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { databaseOptions, startService, type RunningService } from '../../src/core/bootstrap';
+import { startService, type RunningService } from '../../src/core/bootstrap';
+import { databaseOptions } from '../../src/core/database/database-options';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { loadConfig } from '../../src/core/config';
 import { createDataSource } from '../../src/core/database/data-source';

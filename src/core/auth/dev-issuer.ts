@@ -1,11 +1,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, type JWTVerifyGetKey } from 'jose';
+import { writeClaim } from './verified-identity';
 
 /** The issuer name of tokens minted by the development issuer. */
 export const DEV_ISSUER = 'urn:access-subgraph:dev-issuer';
 export const DEV_AUDIENCE = 'access-subgraph';
 const ALGORITHM = 'ES256';
+
+/** The person the development IDE (GraphiQL) signs in as; `seed --demo` makes them an Owner of the demo. */
+export const DEV_DEVELOPER = { email: 'developer@example.com', name: 'Developer' } as const;
+
+/** The subject of development tokens: stable per email, so the same address is the same user across tokens. */
+export function developmentSubject(email: string): string {
+  return `dev|${email.toLowerCase()}`;
+}
 
 interface StoredKey {
   privateJwk: JWK;
@@ -42,7 +51,7 @@ export class DevIssuer {
     const privateKey = await importJWK(this.key.privateJwk, ALGORITHM);
     const claims: Record<string, unknown> = { email: options.email, email_verified: true, name: options.name ?? options.email };
     if (options.amr) claims.amr = options.amr;
-    if (options.platformAdmin) setClaim(claims, options.claimName ?? 'roles', [options.role ?? 'platform-admin']);
+    if (options.platformAdmin) writeClaim(claims, options.claimName ?? 'roles', [options.role ?? 'platform-admin']);
     return new SignJWT(claims)
       .setProtectedHeader({ alg: ALGORITHM, kid: this.key.publicJwk.kid, typ: 'JWT' })
       .setIssuer(DEV_ISSUER)
@@ -52,14 +61,4 @@ export class DevIssuer {
       .setExpirationTime(options.expiresIn ?? '12h')
       .sign(privateKey);
   }
-}
-
-function setClaim(claims: Record<string, unknown>, dottedPath: string, value: unknown): void {
-  const parts = dottedPath.split('.');
-  let target = claims;
-  for (const part of parts.slice(0, -1)) {
-    target[part] ??= {};
-    target = target[part] as Record<string, unknown>;
-  }
-  target[parts[parts.length - 1]] = value;
 }

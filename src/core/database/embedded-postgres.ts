@@ -1,10 +1,18 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { logger } from '../logger';
+import {
+  assertReachable,
+  DATA_FOLDER_WAYS_OUT,
+  embeddedProgramsDirectory,
+  postgresAccount,
+  PROGRAM_WAYS_OUT,
+  withPrivateTemporaryDirectory,
+  type PostgresAccount,
+} from './embedded-postgres-access';
 
 const DATABASE_NAME = 'access';
 const USER = 'postgres';
@@ -38,27 +46,23 @@ function portAnswers(port: number): Promise<boolean> {
 
 /**
  * PostgreSQL refuses to run as root. As root we run it as the machine's existing `postgres` account
- * (the package's documented way), owning only our data folder; we never create system users.
+ * (the package's documented way), owning only our data folder; we never create system users. That
+ * account must reach the programs and the data folder: checked here, before anything is started, so a
+ * closed folder is a clear message instead of a crash (`spawn initdb EACCES`).
  */
-function prepareForRoot(dataDir: string, clusterDirectory: string): void {
-  if (os.userInfo().uid !== 0) return;
-  let uid: number;
-  let gid: number;
-  try {
-    uid = Number(execFileSync('id', ['-u', USER]).toString().trim());
-    gid = Number(execFileSync('id', ['-g', USER]).toString().trim());
-  } catch {
-    throw new Error(
-      'Running as root: PostgreSQL cannot run as root and this machine has no "postgres" account to run it as. ' +
-        'Run the service as a normal user, create a "postgres" account, or set DATABASE_URL to an existing server.',
-    );
-  }
-  // That account must be able to pass through the data folder (traverse only: it lists and reads nothing
-  // else there; the development key and credentials stay 0600 and root's).
+function prepareForRoot(dataDir: string, clusterDirectory: string): PostgresAccount | null {
+  if (os.userInfo().uid !== 0) return null;
+  const account = postgresAccount();
+  const programs = embeddedProgramsDirectory();
+  if (programs) assertReachable(account, programs, `PostgreSQL's programs in ${programs}`, PROGRAM_WAYS_OUT);
+  // The account passes through the data folder (traverse only: it lists and reads nothing else there;
+  // the development key and credentials stay 0600 and root's).
   const mode = fs.statSync(dataDir).mode;
   if ((mode & 0o001) === 0) fs.chmodSync(dataDir, (mode & 0o7777) | 0o001);
+  assertReachable(account, dataDir, `the data folder ${dataDir}`, DATA_FOLDER_WAYS_OUT);
   fs.mkdirSync(clusterDirectory, { recursive: true, mode: 0o700 });
-  fs.chownSync(clusterDirectory, uid, gid);
+  fs.chownSync(clusterDirectory, account.uid, account.gid);
+  return account;
 }
 
 /**
@@ -76,8 +80,8 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
     logger.info({ port }, 'reusing the embedded PostgreSQL already running on this data folder');
     return { url, stop: async () => undefined };
   }
+  const account = prepareForRoot(dataDir, clusterDirectory);
   const EmbeddedPostgres = await importWithoutSignalHandlers();
-  prepareForRoot(dataDir, clusterDirectory);
   const postgres = new EmbeddedPostgres({
     databaseDir: clusterDirectory,
     user: USER,
@@ -91,7 +95,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
   });
   if (!initialised) {
     logger.info({ clusterDirectory }, 'initialising the embedded PostgreSQL cluster');
-    await postgres.initialise();
+    await withPrivateTemporaryDirectory(dataDir, account, () => postgres.initialise());
   }
   try {
     await postgres.start();

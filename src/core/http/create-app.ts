@@ -3,6 +3,7 @@ import http from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTrace } from '@apollo/server/plugin/inlineTrace';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { GraphQLSchema } from 'graphql';
@@ -23,6 +24,8 @@ import { serveMetrics } from '../observability/metrics-endpoint';
 import { requestObserverPlugin } from '../observability/request-observer-plugin';
 import { createRequestObserver } from '../observability/request-observer';
 import type { Tracing } from '../observability/tracing';
+import { corsPolicy } from './cors-policy';
+import { graphiqlRoutes } from './graphiql';
 
 export interface AppHandle {
   httpServer: http.Server;
@@ -56,6 +59,7 @@ export async function createApp(services: AppServices, schema: GraphQLSchema, au
       availabilityPlugin(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginInlineTrace({ includeErrors: { masked: true } }),
+      ApolloServerPluginLandingPageDisabled(),
     ],
   });
   // Observability: the request's log line and metrics; with tracing on (only then), spans per operation and slow resolver.
@@ -63,6 +67,10 @@ export async function createApp(services: AppServices, schema: GraphQLSchema, au
   if (tracing) apollo.addPlugin(tracing.apolloPlugin);
   const observer = createRequestObserver();
   await apollo.start();
+
+  app.use(corsPolicy(services.config.CORS_ORIGINS));
+  // Our offline GraphiQL on GET /graphql (Apollo's CDN landing page is disabled above).
+  app.use(graphiqlRoutes(services.config));
 
   app.get('/healthz', (_request, response) => {
     response.json({ status: 'ok' });

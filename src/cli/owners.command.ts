@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import type { AppointmentOutcome } from '../memberships/owner-appointment.service';
+
+const SAID: Record<`${AppointmentOutcome}`, (email: string, slug: string) => string> = {
+  JOINED: (email, slug) => `${email} joined ${slug} as an active Owner`,
+  PROMOTED: (email, slug) => `${email} is now an active Owner of ${slug}`,
+  UNCHANGED: (email, slug) => `${email} was already an active Owner of ${slug}; nothing changed`,
+};
+
+/** `owners appoint`: break-glass, for an organisation whose Owners are gone or locked out. */
+export function registerOwnerCommands(program: Command): void {
+  const owners = program.command('owners').description('break-glass owner appointment');
+  owners
+    .command('appoint')
+    .description('make a person an active Owner of an existing organisation (a placeholder user when the email is new); audited as a platform action')
+    .requiredOption('--organisation <slug>', 'the organisation')
+    .requiredOption('--email <email>', 'the person')
+    .action(async (options: { organisation: string; email: string }) => {
+      const [{ OwnerAppointmentService }, { organisationBySlug, withRuntime }] = await Promise.all([import('../memberships/owner-appointment.service'), import('./cli-runtime')]);
+      const appointment = await withRuntime('owners-appoint', async (runtime) => {
+        const organisation = await organisationBySlug(runtime, options.organisation);
+        const service = new OwnerAppointmentService(runtime.dataSource, runtime.services.audit, runtime.services.organisations, runtime.services.membershipWriter);
+        return { organisation, ...(await service.appoint(runtime.ctx, organisation.slug, options.email)) };
+      });
+      process.stdout.write(`${SAID[appointment.outcome](options.email.trim().toLowerCase(), appointment.organisation.slug)} (membership ${appointment.membershipId})\n`);
+    });
+}
