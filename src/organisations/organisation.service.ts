@@ -15,6 +15,7 @@ import { UserEntity } from '../users/user.entity';
 import { OrganisationEntity } from './organisation.entity';
 import { DOMAIN_PATTERN, type CreateOrganisationInput, type UpdateOrganisationInput } from './organisation.inputs';
 import { runTransaction } from '../core/database/transaction';
+import { emitEvent } from '../events/event-emitter';
 
 // created_at to the microsecond, as PostgreSQL stores it: a JavaScript Date keeps only milliseconds, and a
 // cursor rounded down would repeat the row it names (and every row of the same millisecond) on the next page.
@@ -90,6 +91,7 @@ export class OrganisationService {
           targetId: organisation.id,
           details: { name: organisation.name, slug: organisation.slug, ownerEmail },
         });
+        emitEvent(manager, ctx, { organisationId: organisation.id, type: 'organisation.created', objectId: organisation.id, data: { name: organisation.name, slug: organisation.slug, ownerUserId: owner.id, ownerEmail } });
         await this.memberships.join(manager, ctx, { organisationId: organisation.id, userId: owner.id, builtInRole: 'owner', status: MembershipStatus.ACTIVE, via: 'organisation-created' });
         return organisation;
       });
@@ -126,6 +128,7 @@ export class OrganisationService {
       Object.assign(organisation, changes);
       const saved = await manager.save(organisation);
       await this.audit.record(manager, ctx, { organisationId: id, action: 'organisation.updated', targetType: 'Organisation', targetId: id, details: { before, after: changes } });
+      emitEvent(manager, ctx, { organisationId: id, type: 'organisation.updated', objectId: id, data: { before, after: changes } });
       ctx.invalidateAccess();
       ctx.loaders.organisationById.clear(id).prime(id, saved);
       return saved;

@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { openHooks, runBeforeCommitHooks } from './transaction-hooks';
 
 /**
  * The one way services open a transaction. Everything a transaction needs beyond BEGIN/COMMIT
@@ -6,5 +7,11 @@ import type { DataSource, EntityManager } from 'typeorm';
  * so no service repeats it.
  */
 export function runTransaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
-  return dataSource.transaction(work);
+  return dataSource.transaction(async (manager) => {
+    openHooks(manager);
+    const result = await work(manager);
+    // Work that must commit with the change, written last (e.g. the domain events, in one statement).
+    await runBeforeCommitHooks(manager);
+    return result;
+  });
 }

@@ -17,6 +17,8 @@ import { OrganisationRolesResolver, RoleResolver } from '../../roles/role.resolv
 import { UserResolver } from '../../users/user.resolver';
 import { AccessQueriesResolver, AccessReviewResolver, OrganisationAccessReviewResolver } from '../../access/access-review.resolver';
 import { AuditEventResolver, OrganisationAuditLogResolver } from '../../audit/audit-log.resolver';
+import { EventConnectionResolver, EventResolver, OrganisationEventsResolver } from '../../events/event.resolver';
+import { OrganisationWebhooksResolver, WebhookDeliveryResolver, WebhookEndpointResolver } from '../../webhooks/webhook.resolver';
 import { applyRules } from '../authz/apply-rules';
 import { ruleMap } from '../authz/rule-map';
 import { referenceResolvers } from '../federation/reference-resolvers';
@@ -43,6 +45,12 @@ export const resolverClasses = [
   OrganisationAccessReviewResolver,
   AccessReviewResolver,
   AccessQueriesResolver,
+  OrganisationEventsResolver,
+  EventResolver,
+  EventConnectionResolver,
+  OrganisationWebhooksResolver,
+  WebhookEndpointResolver,
+  WebhookDeliveryResolver,
 ] as const;
 
 const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])`;
