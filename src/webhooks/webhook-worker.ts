@@ -40,6 +40,8 @@ export class WebhookWorker extends OutboxLoop<ClaimedDelivery> {
       batchSize: settings.batchSize,
       leaseMs: settings.leaseMs,
       concurrent: true,
+      // An endpoint's next event is due as soon as the one before it is delivered.
+      untilEmpty: true,
     });
   }
 

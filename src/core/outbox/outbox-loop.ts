@@ -29,6 +29,11 @@ export interface OutboxLoopOptions {
   leaseMs: number;
   /** Deliver a batch's items at once (items of one batch must be independent) rather than one by one. */
   concurrent?: boolean;
+  /**
+   * Claim again after any batch that was not empty, not only after a full one: for queues that hand out
+   * one item per queue head at a time (a short batch then does not mean nothing else is due).
+   */
+  untilEmpty?: boolean;
 }
 
 /**
@@ -70,7 +75,8 @@ export class OutboxLoop<Item> {
       } else {
         for (const item of claimed) total[await this.queue.deliver(item)] += 1;
       }
-      if (claimed.length < this.loop.batchSize || this.stopping) return total;
+      const more = this.loop.untilEmpty ? claimed.length > 0 : claimed.length === this.loop.batchSize;
+      if (!more || this.stopping) return total;
     }
   }
 }
