@@ -7,6 +7,7 @@ import { createOrganisation, memberWith, platformAdmin, signIn, type SignedInUse
 import { expectNothingWritten } from './support/nothing-written';
 import { errorCodes, startTestService, type TestService } from './support/test-service';
 import { WebhookReceiver } from './support/webhook-receiver';
+import { startWebhookReceiver, type AccessEvent } from '../examples/webhook-receiver';
 
 const CREATE = `mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) {
   secret endpoint { id organisationId url eventTypes description enabled includeEmails disabledReason createdAt } } }`;
@@ -446,6 +447,45 @@ describe('webhooks', () => {
       await run('InviteUser', { input: { organisationId: target.id, email } }, target.owner.token);
       await worker().runOnce();
       expect(hooks.delivered()[0].data.email).toBe(email);
+    });
+  });
+
+  describe('the README example receiver (examples/webhook-receiver.ts)', () => {
+    it('verifies, handles each event once, refuses bad signatures and notices gaps', async () => {
+      const target = await createOrganisation(service, admin);
+      const handled: AccessEvent[] = [];
+      const gaps: number[][] = [];
+      let secret = 'whsec_' + Buffer.alloc(32, 1).toString('base64');
+      const started = await startWebhookReceiver({ secrets: [secret], onEvent: (event) => void handled.push(event), onGap: (_source, last, got) => void gaps.push([last, got]) });
+      const registered = await endpoint(target, started.url, { eventTypes: ['team.created', 'membership.deactivated'] });
+      try {
+        // Signed with another secret: refused (401), so the service keeps retrying.
+        await run('CreateTeam', { input: { organisationId: target.id, name: 'Unsigned' } }, target.owner.token);
+        await worker().runOnce();
+        expect(handled).toEqual([]);
+        expect((await sql(`SELECT response_status FROM webhook_deliveries WHERE endpoint_id = $1 AND status = 'FAILED'`, [registered.endpoint.id]))[0].response_status).toBe(401);
+        await started.stop();
+        secret = registered.secret;
+        const restarted = await startWebhookReceiver({ secrets: [secret], port: Number(new URL(started.url).port), onEvent: (event) => void handled.push(event), onGap: (_source, last, got) => void gaps.push([last, got]) });
+        try {
+          const member = await memberWith(service, target.id, ['member']);
+          await run('DeactivateMember', { membershipId: member.membershipId }, target.owner.token);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          await worker().runOnce();
+          expect(handled.map((event) => event.type)).toEqual(['team.created', 'membership.deactivated']);
+          expect(handled[1].data.userId).toBe(member.userId);
+          // Subscribed to two types only: the sequence jumps, and the receiver says where to catch up from.
+          expect(gaps).toEqual([[Number(handled[0].sequence), Number(handled[1].sequence)]]);
+          // A redelivery is acknowledged but not handled twice.
+          await service.graphql(REDELIVER, { endpointId: registered.endpoint.id, eventId: handled[1].id }, target.owner.token);
+          await worker().runOnce();
+          expect(handled).toHaveLength(2);
+        } finally {
+          await restarted.stop();
+        }
+      } finally {
+        await started.stop().catch(() => undefined);
+      }
     });
   });
 
