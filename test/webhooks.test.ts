@@ -459,8 +459,8 @@ describe('webhooks', () => {
       const started = await startWebhookReceiver({ secrets: [secret], onEvent: (event) => void handled.push(event), onGap: (_source, last, got) => void gaps.push([last, got]) });
       const registered = await endpoint(target, started.url, { eventTypes: ['team.created', 'membership.deactivated'] });
       try {
-        // Signed with another secret: refused (401), so the service keeps retrying.
-        await run('CreateTeam', { input: { organisationId: target.id, name: 'Unsigned' } }, target.owner.token);
+        // Signed with a secret the receiver does not know: refused (401), so the service retries.
+        await run('CreateTeam', { input: { organisationId: target.id, name: 'Unrecognised' } }, target.owner.token);
         await worker().runOnce();
         expect(handled).toEqual([]);
         expect((await sql(`SELECT response_status FROM webhook_deliveries WHERE endpoint_id = $1 AND status = 'FAILED'`, [registered.endpoint.id]))[0].response_status).toBe(401);
@@ -469,10 +469,13 @@ describe('webhooks', () => {
         const restarted = await startWebhookReceiver({ secrets: [secret], port: Number(new URL(started.url).port), onEvent: (event) => void handled.push(event), onGap: (_source, last, got) => void gaps.push([last, got]) });
         try {
           const member = await memberWith(service, target.id, ['member']);
+          const [{ id: teamId }] = await sql('SELECT id FROM teams WHERE organisation_id = $1', [target.id]);
+          await run('UpdateTeam', { id: teamId, input: { name: 'Unsubscribed' } }, target.owner.token); // a type it does not receive
           await run('DeactivateMember', { membershipId: member.membershipId }, target.owner.token);
           await new Promise((resolve) => setTimeout(resolve, 100));
           await worker().runOnce();
           expect(handled.map((event) => event.type)).toEqual(['team.created', 'membership.deactivated']);
+          expect(Number(handled[1].sequence)).toBe(Number(handled[0].sequence) + 2);
           expect(handled[1].data.userId).toBe(member.userId);
           // Subscribed to two types only: the sequence jumps, and the receiver says where to catch up from.
           expect(gaps).toEqual([[Number(handled[0].sequence), Number(handled[1].sequence)]]);
