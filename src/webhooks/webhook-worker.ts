@@ -45,7 +45,7 @@ export class WebhookWorker extends OutboxLoop<ClaimedDelivery> {
     });
   }
 
-  /** Aborts requests in flight (their deliveries are handed back to be sent again), then stops. */
+  /** Aborts requests in flight (their deliveries are handed back to be sent again), then stops for good (not started again). */
   override async stop(): Promise<void> {
     (this.queue as WebhookDeliveryQueue).abortInFlight();
     await super.stop();

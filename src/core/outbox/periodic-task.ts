@@ -16,10 +16,6 @@ export class PeriodicTask {
     private readonly run: () => Promise<unknown>,
   ) {}
 
-  get started(): boolean {
-    return !this.stopped;
-  }
-
   start(): void {
     if (this.intervalMs <= 0 || !this.stopped) return;
     this.stopped = false;
