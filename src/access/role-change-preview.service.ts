@@ -3,25 +3,11 @@ import type { RequestContext } from '../core/context/request-context';
 import { badInput, forbidden, notFound } from '../core/errors';
 import { isId } from '../core/ids';
 import type { PermissionCatalogue } from '../core/permissions/permission-catalogue';
-import { MEMBERSHIP_COLUMNS, membershipFromRow } from '../memberships/membership.rows';
-import { rolePermissions } from '../roles/built-in-roles';
-import { USER_COLUMNS_PREFIXED, userFromPrefixedRow } from '../users/user.rows';
 import { ACCESS_REVIEW_LIST_LIMIT, type RoleChangePreviewType } from './access-review.type';
-import { GRANTS_COLUMNS, grantsFromRow } from './member-grants';
-import { roleChangeEffect } from './role-change-preview';
+import { roleHolderChanges } from './role-change-holders';
 
 /** More keys than this in one proposal is not a role edit but a mistake (the catalogue is far smaller). */
 const MAX_PROPOSED_PERMISSIONS = 500;
-
-// One statement: every member holding the role directly or through a team, with all their grants.
-const SELECT_HOLDERS = `
-  SELECT ${MEMBERSHIP_COLUMNS}, ${USER_COLUMNS_PREFIXED}, ${GRANTS_COLUMNS}, count(*) OVER ()::int AS holder_count
-  FROM memberships m JOIN users u ON u.id = m.user_id
-  WHERE m.organisation_id = $1 AND (
-    EXISTS (SELECT 1 FROM membership_roles l WHERE l.membership_id = m.id AND l.role_id = $2)
-    OR EXISTS (SELECT 1 FROM team_members tm JOIN team_roles l ON l.team_id = tm.team_id WHERE tm.membership_id = m.id AND l.role_id = $2))
-  ORDER BY lower(u.display_name), m.id
-  LIMIT $3`;
 
 /** `previewRoleChange`: who would gain and lose what if a custom role's permissions were replaced. Writes nothing. */
 export class RoleChangePreviewService {
@@ -45,22 +31,12 @@ export class RoleChangePreviewService {
     const organisation = await ctx.loaders.organisationById.load(role.organisationId);
     if (!organisation) throw notFound('Role');
     const proposed = this.validPermissions(permissions, organisation.permissionBoundary);
-    const rows: Record<string, any>[] = await this.dataSource.query(SELECT_HOLDERS, [role.organisationId, role.id, ACCESS_REVIEW_LIST_LIMIT]);
-    const affected = rows.map((row) => {
-      const user = userFromPrefixedRow(row);
+    const { holderCount, changes } = await roleHolderChanges(this.dataSource, this.catalogue, role, organisation.permissionBoundary, proposed, ACCESS_REVIEW_LIST_LIMIT);
+    const affected = changes.map(({ membership, user, gained, lost }) => {
       ctx.loaders.userById.prime(user.id, user);
-      const membership = membershipFromRow(row);
-      const grants = grantsFromRow(row);
-      const change = roleChangeEffect(
-        { membershipStatus: membership.status, directRoles: grants.directRoles, teams: grants.teams, boundary: organisation.permissionBoundary },
-        role.id,
-        proposed,
-        this.catalogue,
-        (evaluated) => rolePermissions(evaluated, this.catalogue),
-      );
-      return { organisationId: role.organisationId, membership, ...change };
+      return { organisationId: role.organisationId, membership, gained, lost };
     });
-    return { organisationId: role.organisationId, role, permissions: proposed, holderCount: rows[0]?.holder_count ?? 0, affected };
+    return { organisationId: role.organisationId, role, permissions: proposed, holderCount, affected };
   }
 
   /** As `updateRole` normalises and validates them: trimmed, unique, sorted, known, inside the boundary. */

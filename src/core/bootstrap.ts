@@ -15,6 +15,8 @@ import { createOutboxWorker } from '../invitations/outbox/create-outbox-worker';
 import { EMAIL_OUTBOX_BACKLOG_SQL } from '../invitations/outbox/email-outbox';
 import { registerOutboxBacklog } from './observability/database-metrics';
 import { startObservability } from './observability/observability';
+import { EventSweeper } from '../events/event-sweeper';
+import { createWebhookWorker } from '../webhooks/create-webhook-worker';
 import { createApp } from './http/create-app';
 import { logger } from './logger';
 import { loadPermissionCatalogue } from './permissions/permission-catalogue';
@@ -121,6 +123,12 @@ export async function startService(config: AppConfig, options: { dataSource?: Da
   // Delivers the email outbox (invitations) every OUTBOX_POLL_INTERVAL_MS; 0 leaves it off.
   const outboxWorker = createOutboxWorker(config, dataSource);
   outboxWorker.start();
+  // Delivers webhooks every WEBHOOK_POLL_INTERVAL_MS; announces expired invitations and deletes events past
+  // EVENT_RETENTION_DAYS every EVENT_SWEEP_INTERVAL_MS. 0 leaves either off; safe with many instances.
+  const webhookWorker = createWebhookWorker(config, dataSource, services.audit);
+  webhookWorker.start();
+  const eventSweeper = new EventSweeper(dataSource, { intervalMs: config.EVENT_SWEEP_INTERVAL_MS, retentionDays: config.EVENT_RETENTION_DAYS });
+  eventSweeper.start();
   return {
     url: `http://127.0.0.1:${port}/graphql`,
     port,
@@ -128,6 +136,8 @@ export async function startService(config: AppConfig, options: { dataSource?: Da
     metricsPort: observability.metricsPort,
     async stop() {
       await outboxWorker.stop();
+      await webhookWorker.stop();
+      await eventSweeper.stop();
       await app.stop();
       await observability.stop();
       if (ownsDataSource && dataSource.isInitialized) await dataSource.destroy();

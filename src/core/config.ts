@@ -99,6 +99,18 @@ const originList = makeValidator<string[]>((input) => {
   return origins;
 });
 
+const wholeDays = makeValidator<number>((input) => {
+  const value = Number(input);
+  if (!Number.isInteger(value) || value < 1 || value > 3650) throw new Error('must be a whole number of days (1–3650)');
+  return value;
+});
+
+// 32 random bytes, base64: the AES-256-GCM key that seals webhook signing secrets at rest.
+const secretKey = makeValidator<string>((input) => {
+  if (Buffer.from(input, 'base64').length !== 32) throw new Error('must be 32 bytes, base64-encoded (e.g. `openssl rand -base64 32`)');
+  return input;
+});
+
 const specs = {
   NODE_ENV: str({ choices: ['development', 'test', 'production'], default: 'development' }),
   PORT: listenPort({ default: 4001 }),
@@ -148,6 +160,11 @@ const specs = {
   DNS_TRIES: atLeastOne({ default: 2, desc: 'DNS attempts per server before a lookup fails' }),
   GRAPHIQL: bool({ default: undefined, desc: 'serve the GraphiQL IDE on GET /graphql; default: on outside production' }),
   CORS_ORIGINS: originList({ default: [], desc: 'browser origins allowed to call the API (comma-separated); default: none' }),
+  EVENT_RETENTION_DAYS: wholeDays({ default: 30, desc: 'domain events (and their webhook deliveries) older than this are deleted' }),
+  EVENT_SWEEP_INTERVAL_MS: positiveInteger({ default: 60_000, desc: 'how often expired invitations are announced and old events deleted; 0 turns the sweeper off' }),
+  WEBHOOK_POLL_INTERVAL_MS: positiveInteger({ default: 1000, desc: 'how often the webhook delivery worker polls; 0 turns it off' }),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool({ default: false, desc: 'let webhook endpoints resolve to loopback, private, link-local and other internal addresses (tests, local development)' }),
+  WEBHOOK_SECRET_KEY: secretKey({ default: undefined, desc: 'base64 32-byte key sealing webhook signing secrets at rest (AES-256-GCM); unset: stored as they are' }),
   LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
   // Observability (src/core/observability). The other standard OTEL_* variables are read by the SDK itself.
   METRICS_PORT: listenPort({ default: undefined, desc: 'serve GET /metrics on this port only (not with the API); unset: on PORT' }),

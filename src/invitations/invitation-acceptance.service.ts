@@ -17,6 +17,7 @@ import { hashInvitationToken, isWellFormedToken } from './invitation-token';
 import { INVITATION_COLUMNS, invitationFromRow } from './invitation.rows';
 import { InvitationEntity } from './invitation.entity';
 import { runTransaction } from '../core/database/transaction';
+import { emitEvents } from '../events/event-emitter';
 
 const ALREADY_MEMBER = () => invitationConflict(InvitationRefusal.ALREADY_MEMBER, 'You are already a member of this organisation');
 
@@ -90,6 +91,10 @@ export class InvitationAcceptanceService {
       targetId: invitation.id,
       details: { membershipId: membership.id, userId, status, roleIds, teamIds },
     });
+    emitEvents(manager, ctx, [
+      { organisationId: organisation.id, type: 'invitation.accepted', objectId: invitation.id, data: { invitationId: invitation.id, email: invitation.email, membershipId: membership.id, userId, roleIds, teamIds } },
+      ...teamIds.map((teamId) => ({ organisationId: organisation.id, type: 'team.member_added' as const, objectId: teamId, data: { teamId, membershipId: membership.id, userId, role: TeamMemberRole.MEMBER, via: 'invitation' } })),
+    ]);
     return membership;
   }
 }

@@ -22,6 +22,7 @@ import { InvitationEntity } from './invitation.entity';
 import type { InviteUserInput } from './invitation.inputs';
 import { enqueueEmail, supersedeInvitationEmails } from './outbox/email-outbox';
 import { runTransaction } from '../core/database/transaction';
+import { emitEvent } from '../events/event-emitter';
 
 export interface InvitationServiceOptions {
   /** INVITATION_ACCEPT_URL_BASE: the emailed link is this with `?token=…`. */
@@ -103,6 +104,12 @@ export class InvitationService {
         targetId: saved.id,
         details: { previousExpiresAt: previousExpiresAt.toISOString(), expiresAt: saved.expiresAt.toISOString() },
       });
+      emitEvent(manager, ctx, {
+        organisationId: organisation.id,
+        type: 'invitation.resent',
+        objectId: saved.id,
+        data: { invitationId: saved.id, email: saved.email, before: { expiresAt: previousExpiresAt.toISOString() }, after: { expiresAt: saved.expiresAt.toISOString() } },
+      });
       return saved;
     });
     ctx.loaders.invitationById.clear(id).prime(id, invitation);
@@ -126,6 +133,7 @@ export class InvitationService {
         targetId: saved.id,
         details: { wasStatus },
       });
+      emitEvent(manager, ctx, { organisationId: saved.organisationId, type: 'invitation.cancelled', objectId: saved.id, data: { invitationId: saved.id, email: saved.email, wasStatus } });
       return saved;
     });
     ctx.loaders.invitationById.clear(id).prime(id, invitation);
@@ -156,6 +164,12 @@ export class InvitationService {
       targetId: invitation.id,
       // The invitee by id: audit rows keep no personal data (they cannot be erased; the users row can).
       details: { inviteeUserId, roleIds: roles.map((role) => role.id), teamIds: teams.map((team) => team.id), expiresAt: expiresAt.toISOString() },
+    });
+    emitEvent(manager, ctx, {
+      organisationId: organisation.id,
+      type: 'invitation.created',
+      objectId: invitation.id,
+      data: { invitationId: invitation.id, email, roleIds: roles.map((role) => role.id), teamIds: teams.map((team) => team.id), expiresAt: expiresAt.toISOString() },
     });
     return invitation;
   }

@@ -7,6 +7,9 @@ import { assertOwnerRemains, holdsOwner, lockOrganisation } from './last-owner-g
 import { MembershipStatus } from './membership-status';
 import { MembershipEntity } from './membership.entity';
 import { runTransaction } from '../core/database/transaction';
+import { emitEvent } from '../events/event-emitter';
+
+const EVENT_TYPES = { approve: 'membership.approved', deactivate: 'membership.deactivated', reactivate: 'membership.reactivated' } as const;
 
 type Transition = 'approve' | 'deactivate' | 'reactivate';
 
@@ -50,6 +53,7 @@ export class MembershipLifecycleService {
       await manager.delete(MembershipEntity, { id: current.id, organisationId: current.organisationId });
       await assertOwnerRemains(manager, current.organisationId);
       await this.audit.record(manager, ctx, { organisationId: current.organisationId, action: 'member.removed', targetType: 'Membership', targetId: current.id, details: { userId: current.userId } });
+      emitEvent(manager, ctx, { organisationId: current.organisationId, type: 'membership.removed', objectId: current.id, data: { membershipId: current.id, userId: current.userId, status: current.status } });
     });
     ctx.invalidateAccess();
     ctx.loaders.membershipById.clear(membershipId);
@@ -73,6 +77,7 @@ export class MembershipLifecycleService {
       const updated = await manager.save(current);
       if (kind === 'deactivate') await assertOwnerRemains(manager, current.organisationId);
       await this.audit.record(manager, ctx, { organisationId: current.organisationId, action: rule.action, targetType: 'Membership', targetId: current.id, details: { userId: current.userId, from: before, to: rule.to } });
+      emitEvent(manager, ctx, { organisationId: current.organisationId, type: EVENT_TYPES[kind], objectId: current.id, data: { membershipId: current.id, userId: current.userId, before: { status: before }, after: { status: rule.to } } });
       return updated;
     });
     ctx.invalidateAccess();

@@ -5,6 +5,7 @@ import { RoleEntity } from '../roles/role.entity';
 import { insertMany } from '../core/database/bulk-insert';
 import { MembershipStatus } from './membership-status';
 import { MembershipEntity } from './membership.entity';
+import { emitEvent } from '../events/event-emitter';
 
 /** Creates memberships with roles, inside a caller's transaction; shared by every path that adds members. */
 export class MembershipWriter {
@@ -40,6 +41,13 @@ export class MembershipWriter {
       targetType: 'Membership',
       targetId: membership.id,
       details: { userId: options.userId, status: options.status, via: options.via, roleIds: [...new Set(roleIds)] },
+      actorUserId: ctx?.userId ?? options.userId,
+    });
+    emitEvent(manager, ctx, {
+      organisationId: options.organisationId,
+      type: 'membership.created',
+      objectId: membership.id,
+      data: { membershipId: membership.id, userId: options.userId, status: options.status, via: options.via, roleIds: [...new Set(roleIds)] },
       actorUserId: ctx?.userId ?? options.userId,
     });
     return { membership, created: true };

@@ -15,6 +15,8 @@ import { MembershipRoleEntity } from './membership-role.entity';
 import { MembershipEntity } from './membership.entity';
 import { runTransaction } from '../core/database/transaction';
 import { insertMany } from '../core/database/bulk-insert';
+import { emitEvents } from '../events/event-emitter';
+import { rolesChangedEvents } from '../events/event-payloads';
 
 /** Bulk role assignment: ADD, REMOVE or REPLACE over many memberships in one transaction. */
 export class RoleAssignmentService {
@@ -73,6 +75,11 @@ export class RoleAssignmentService {
         targetId: null,
         details: { mode: input.mode, membershipIds, roleIds, removed: toRemove.map(({ membershipId, roleId }) => ({ membershipId, roleId })) },
       });
+      emitEvents(manager, ctx, rolesChangedEvents(organisation.id, membershipIds.map((membershipId) => {
+        const before = current.filter((link) => link.membershipId === membershipId).map((link) => link.roleId);
+        const after = input.mode === RoleAssignmentMode.REPLACE ? roleIds : input.mode === RoleAssignmentMode.ADD ? [...before, ...roleIds] : before.filter((id) => !roleIds.includes(id));
+        return { membershipId, userId: memberships.find((membership) => membership.id === membershipId)?.userId ?? null, before, after };
+      })));
     });
     ctx.invalidateAccess();
     for (const id of membershipIds) ctx.loaders.rolesByMembershipId.clear(id);

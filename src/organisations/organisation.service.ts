@@ -20,6 +20,7 @@ import { UserEntity } from '../users/user.entity';
 import { OrganisationEntity } from './organisation.entity';
 import { DOMAIN_PATTERN, type CreateOrganisationInput, type UpdateOrganisationInput } from './organisation.inputs';
 import { runTransaction } from '../core/database/transaction';
+import { emitEvent } from '../events/event-emitter';
 
 /** Organisations: listing, creation with built-in roles and first Owner, settings and boundary. */
 export class OrganisationService {
@@ -87,6 +88,7 @@ export class OrganisationService {
           // The owner by id: audit rows keep no personal data (they cannot be erased; the users row can).
           details: { name: organisation.name, slug: organisation.slug, ownerUserId: owner.id },
         });
+        emitEvent(manager, ctx, { organisationId: organisation.id, type: 'organisation.created', objectId: organisation.id, data: { name: organisation.name, slug: organisation.slug, ownerUserId: owner.id, ownerEmail } });
         await this.memberships.join(manager, ctx, { organisationId: organisation.id, userId: owner.id, builtInRole: 'owner', status: MembershipStatus.ACTIVE, via: 'organisation-created' });
         return organisation;
       });
@@ -130,6 +132,7 @@ export class OrganisationService {
       Object.assign(organisation, changes);
       const saved = await manager.save(organisation);
       await this.audit.record(manager, ctx, { organisationId: id, action: 'organisation.updated', targetType: 'Organisation', targetId: id, details: { before, after: changes } });
+      emitEvent(manager, ctx, { organisationId: id, type: 'organisation.updated', objectId: id, data: { before, after: changes } });
       ctx.invalidateAccess();
       ctx.loaders.organisationById.clear(id).prime(id, saved);
       return saved;

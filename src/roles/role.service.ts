@@ -11,6 +11,9 @@ import { OrganisationEntity } from '../organisations/organisation.entity';
 import type { CreateRoleInput, UpdateRoleInput } from './role.inputs';
 import { RoleEntity } from './role.entity';
 import { runTransaction } from '../core/database/transaction';
+import { roleHolderChanges } from '../access/role-change-holders';
+import { emitEvent } from '../events/event-emitter';
+import { memberPermissionDeltas } from '../events/event-payloads';
 
 /** Custom roles: created, edited and deleted within the catalogue, the boundary and the caller's own permissions. */
 export class RoleService {
@@ -33,6 +36,7 @@ export class RoleService {
           manager.create(RoleEntity, { organisationId: organisation.id, name: input.name.trim(), description: input.description?.trim() ?? '', builtInKey: null, permissions }),
         );
         await this.audit.record(manager, ctx, { organisationId: organisation.id, action: 'role.created', targetType: 'Role', targetId: role.id, details: { name: role.name, permissions } });
+        emitEvent(manager, ctx, { organisationId: organisation.id, type: 'role.created', objectId: role.id, data: { roleId: role.id, name: role.name, description: role.description, permissions } });
         return role;
       }),
     );
@@ -56,9 +60,12 @@ export class RoleService {
         const locked = await manager.findOne(RoleEntity, { where: { id: role.id }, lock: { mode: 'pessimistic_write' } });
         if (!locked) throw notFound('Role');
         const before = { name: locked.name, description: locked.description, permissions: locked.permissions };
+        // Who gains and loses what: previewRoleChange's computation, on the role as it is before the change.
+        const affectedMembers = changes.permissions ? memberPermissionDeltas(await roleHolderChanges(manager, this.catalogue, locked, organisation.permissionBoundary, changes.permissions, null)) : [];
         Object.assign(locked, changes);
         const saved = await manager.save(locked);
         await this.audit.record(manager, ctx, { organisationId: role.organisationId, action: 'role.updated', targetType: 'Role', targetId: role.id, details: { before, after: changes } });
+        emitEvent(manager, ctx, { organisationId: role.organisationId, type: 'role.updated', objectId: role.id, data: { roleId: role.id, before, after: changes, affectedMembers } });
         ctx.invalidateAccess();
         return saved;
       }),
@@ -68,9 +75,12 @@ export class RoleService {
   /** Deletes a custom role; memberships, teams and invitations lose it in the same transaction. */
   async delete(ctx: RequestContext, id: string): Promise<boolean> {
     const role = await this.findManageable(ctx, id);
+    const boundary = (await ctx.loaders.organisationById.load(role.organisationId))?.permissionBoundary ?? null;
     await runTransaction(this.dataSource, async (manager) => {
       // The organisation first, like every transaction that grants roles: one lock order, no deadlock.
       await lockOrganisation(manager, role.organisationId);
+      // Deleting a role takes what it gave: the delta of replacing its permissions with none.
+      const affectedMembers = memberPermissionDeltas(await roleHolderChanges(manager, this.catalogue, role, boundary, [], null));
       const [{ members, teams }] = await manager.query(
         `SELECT (SELECT count(*) FROM membership_roles WHERE role_id = $1)::int AS members,
                 (SELECT count(*) FROM team_roles WHERE role_id = $1)::int AS teams`,
@@ -85,6 +95,7 @@ export class RoleService {
         targetId: role.id,
         details: { name: role.name, permissions: role.permissions, removedFromMembers: members, removedFromTeams: teams },
       });
+      emitEvent(manager, ctx, { organisationId: role.organisationId, type: 'role.deleted', objectId: role.id, data: { roleId: role.id, name: role.name, permissions: role.permissions, affectedMembers } });
     });
     ctx.invalidateAccess();
     return true;

@@ -16,6 +16,7 @@ import type { TeamMemberInput } from './team.inputs';
 import { teamPlaceFromRow } from './team.rows';
 import type { TeamEntity } from './team.entity';
 import { runTransaction } from '../core/database/transaction';
+import { emitEvent } from '../events/event-emitter';
 
 const PLACE_COLUMNS = 'team_id, membership_id, organisation_id, role, added_at';
 
@@ -55,6 +56,7 @@ export class TeamMembershipService {
         targetId: team.id,
         details: { membershipId: input.membershipId, userId, role: input.role },
       });
+      emitEvent(manager, ctx, { organisationId: team.organisationId, type: 'team.member_added', objectId: team.id, data: { teamId: team.id, membershipId: input.membershipId, userId, role: input.role } });
       return teamPlaceFromRow(rows[0]);
     });
     this.forget(ctx, team, input.membershipId);
@@ -77,6 +79,7 @@ export class TeamMembershipService {
         targetId: team.id,
         details: { membershipId: current.membershipId, from: current.role, to: input.role },
       });
+      emitEvent(manager, ctx, { organisationId: team.organisationId, type: 'team.member_role_changed', objectId: team.id, data: { teamId: team.id, membershipId: current.membershipId, before: { role: current.role }, after: { role: input.role } } });
       return Object.assign(current, { role: input.role });
     });
     this.forget(ctx, team, input.membershipId);
@@ -103,6 +106,7 @@ export class TeamMembershipService {
         targetId: team.id,
         details: { membershipId: current.membershipId, role: current.role },
       });
+      emitEvent(manager, ctx, { organisationId: team.organisationId, type: 'team.member_removed', objectId: team.id, data: { teamId: team.id, membershipId: current.membershipId, role: current.role } });
     });
     this.forget(ctx, team, membershipId);
     return true;

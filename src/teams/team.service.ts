@@ -16,6 +16,7 @@ import type { CreateTeamInput, UpdateTeamInput } from './team.inputs';
 import { TeamEntity } from './team.entity';
 import { runTransaction } from '../core/database/transaction';
 import { insertMany } from '../core/database/bulk-insert';
+import { emitEvent } from '../events/event-emitter';
 
 /** At most this many roles granted by one team (one request). */
 export const MAX_TEAM_ROLES = 100;
@@ -37,6 +38,7 @@ export class TeamService {
       runTransaction(this.dataSource, async (manager) => {
         const created = await manager.save(manager.create(TeamEntity, { organisationId: input.organisationId, name, description: input.description?.trim() ?? '' }));
         await this.audit.record(manager, ctx, { organisationId: created.organisationId, action: 'team.created', targetType: 'Team', targetId: created.id, details: { name, description: created.description } });
+        emitEvent(manager, ctx, { organisationId: created.organisationId, type: 'team.created', objectId: created.id, data: { teamId: created.id, name, description: created.description } });
         return created;
       }),
     );
@@ -60,6 +62,7 @@ export class TeamService {
         const after = Object.fromEntries(changed.map((key) => [key, changes[key]]));
         const updated = await manager.save(Object.assign(current, after));
         await this.audit.record(manager, ctx, { organisationId: team.organisationId, action: 'team.updated', targetType: 'Team', targetId: team.id, details: { before, after } });
+        emitEvent(manager, ctx, { organisationId: team.organisationId, type: 'team.updated', objectId: team.id, data: { teamId: team.id, before, after } });
         return updated;
       }),
     );
@@ -88,6 +91,12 @@ export class TeamService {
         targetType: 'Team',
         targetId: current.id,
         details: { name: current.name, removedPlaces: places.length, removedGrants: grants.length, grantedRoleIds: grants.map((role) => role.id), removedFromInvitations: invitations },
+      });
+      emitEvent(manager, ctx, {
+        organisationId: current.organisationId,
+        type: 'team.deleted',
+        objectId: current.id,
+        data: { teamId: current.id, name: current.name, membershipIds: places.map((place) => place.membership_id), grantedRoleIds: grants.map((role) => role.id) },
       });
       return places.map((place) => place.membership_id);
     });
@@ -127,6 +136,14 @@ export class TeamService {
         targetId: team.id,
         details: { roleIds: roles.map((role) => role.id), added: added.map((role) => role.id), removed: removed.map((role) => role.id) },
       });
+      if (added.length + removed.length > 0) {
+        emitEvent(manager, ctx, {
+          organisationId: team.organisationId,
+          type: 'team.roles_changed',
+          objectId: team.id,
+          data: { teamId: team.id, before: { roleIds: current.map((role) => role.id) }, after: { roleIds: roles.map((role) => role.id) }, added: added.map((role) => role.id), removed: removed.map((role) => role.id) },
+        });
+      }
     });
     ctx.invalidateAccess();
     ctx.loaders.grantedRolesByTeamId.clear(team.id);

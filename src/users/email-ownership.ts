@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { AuditService } from '../audit/audit.service';
 import type { RequestContext } from '../core/context/request-context';
+import { emitEvents } from '../events/event-emitter';
 
 /**
  * An address claimed only by an unverified sign-in is not owned: before a placeholder, an invitation or
@@ -29,5 +30,10 @@ export async function releaseUnverifiedEmails(manager: EntityManager, audit: Aud
       // Ids only: the address itself is personal data, and audit rows cannot be erased.
       details: { reason: 'unverified email bound to a person by an administrator' },
     })),
+  );
+  emitEvents(
+    manager,
+    ctx,
+    released.map((user) => ({ organisationId: null, type: 'user.updated' as const, objectId: user.id, data: { userId: user.id, before: { email: user.email }, after: { email: null }, reason: 'unverified email bound to a person by an administrator' } })),
   );
 }

@@ -10,6 +10,10 @@ import { MembershipStatus } from '../memberships/membership-status';
 import { OrganisationEntity } from '../organisations/organisation.entity';
 import { UserEntity } from './user.entity';
 import { runTransaction } from '../core/database/transaction';
+import { emitEvent } from '../events/event-emitter';
+
+// The profile fields whose change is a user.updated event (lastSignInAt is not).
+const PROFILE_FIELDS = ['displayName', 'email', 'emailVerified'] as const;
 
 export interface ProvisioningOptions {
   lastSignInIntervalSeconds: number;
@@ -56,8 +60,16 @@ export class UserProvisioningService {
     const signInStale = !user.lastSignInAt || user.lastSignInAt.getTime() < staleAfter;
     if (signInStale) changes.lastSignInAt = new Date();
     if (Object.keys(changes).length === 0) return user;
+    const changedProfile = PROFILE_FIELDS.filter((key) => key in changes);
     try {
-      await this.dataSource.getRepository(UserEntity).update({ id: user.id }, changes);
+      if (changedProfile.length === 0) await this.dataSource.getRepository(UserEntity).update({ id: user.id }, changes);
+      else {
+        await runTransaction(this.dataSource, async (manager) => {
+          await manager.update(UserEntity, { id: user.id }, changes);
+          const data = { userId: user.id, before: Object.fromEntries(changedProfile.map((key) => [key, user[key]])), after: Object.fromEntries(changedProfile.map((key) => [key, changes[key]])) };
+          emitEvent(manager, null, { organisationId: null, type: 'user.updated', objectId: user.id, data, actorUserId: user.id });
+        });
+      }
     } catch (error) {
       if (!uniqueViolation(error)) throw error;
       logger.warn({ userId: user.id }, 'email from token already belongs to another user; kept the old one');
@@ -86,6 +98,7 @@ export class UserProvisioningService {
       if (identity.name) holder.displayName = identity.name;
       user = await manager.save(holder);
       await this.audit.record(manager, null, { organisationId: null, action: 'user.linked', targetType: 'User', targetId: user.id, actorUserId: user.id });
+      emitEvent(manager, null, { organisationId: null, type: 'user.signed_in', objectId: user.id, data: { userId: user.id, firstSignIn: true, linkedPlaceholder: true }, actorUserId: user.id });
     } else {
       const released = holder && holder.issuer !== null && !holder.emailVerified && identity.emailVerified ? holder : null;
       if (released) {
@@ -105,6 +118,7 @@ export class UserProvisioningService {
         }),
       );
       await this.audit.record(manager, null, { organisationId: null, action: 'user.created', targetType: 'User', targetId: user.id, actorUserId: user.id });
+      emitEvent(manager, null, { organisationId: null, type: 'user.signed_in', objectId: user.id, data: { userId: user.id, firstSignIn: true, linkedPlaceholder: false }, actorUserId: user.id });
       if (released) {
         await this.audit.record(manager, null, {
           organisationId: null,
@@ -112,6 +126,13 @@ export class UserProvisioningService {
           targetType: 'User',
           targetId: released.id,
           details: { reason: 'unverified email claimed by a verified sign-in', toUserId: user.id },
+          actorUserId: user.id,
+        });
+        emitEvent(manager, null, {
+          organisationId: null,
+          type: 'user.updated',
+          objectId: released.id,
+          data: { userId: released.id, before: { email: released.email }, after: { email: null }, reason: 'unverified email claimed by a verified sign-in' },
           actorUserId: user.id,
         });
       }

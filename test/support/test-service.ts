@@ -68,6 +68,10 @@ async function startOn(idp: TestIdentityProvider, database: SuiteDatabase, envir
     LOG_LEVEL: 'silent',
     // Background workers are off unless a suite turns them on (they drive them with runOnce()).
     OUTBOX_POLL_INTERVAL_MS: '0',
+    WEBHOOK_POLL_INTERVAL_MS: '0',
+    EVENT_SWEEP_INTERVAL_MS: '0',
+    // Test receivers listen on 127.0.0.1.
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
     ...environment,
   });
   const dataSource = options.databaseUrl ? createDataSource(options.databaseUrl(database.url), databaseOptions(config)) : database.dataSource;

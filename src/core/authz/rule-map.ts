@@ -10,6 +10,8 @@ import { organisationRules } from '../../organisations/organisation.rules';
 import { roleRules } from '../../roles/role.rules';
 import { teamRules } from '../../teams/team.rules';
 import { userRules } from '../../users/user.rules';
+import { eventRules } from '../../events/event.rules';
+import { webhookRules } from '../../webhooks/webhook.rules';
 import type { RuleMap } from './apply-rules';
 
 /** Structural types: what they carry is checked by the rules of the nodes inside them. */
@@ -41,7 +43,7 @@ function merge(...maps: RuleMap[]): RuleMap {
 /** The whole rule map: deny is the fallback for anything not named here. */
 export const ruleMap: RuleMap = merge(
   structuralRules,
-  connectionRules('Organisation'),
+  connectionRules('Organisation', 'Event'),
   viewerRules,
   organisationRules,
   userRules,
@@ -53,4 +55,6 @@ export const ruleMap: RuleMap = merge(
   auditRules,
   accessReviewRules,
   domainRules,
+  eventRules,
+  webhookRules,
 );

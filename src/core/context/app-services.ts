@@ -20,6 +20,10 @@ import { TeamMembershipService } from '../../teams/team-membership.service';
 import { TeamService } from '../../teams/team.service';
 import { OrganisationService } from '../../organisations/organisation.service';
 import { UserProvisioningService } from '../../users/user-provisioning.service';
+import { EventFeedService } from '../../events/event-feed.service';
+import { webhookSecretSealer, webhookUrlPolicy } from '../../webhooks/create-webhook-worker';
+import { WebhookDeliveryService } from '../../webhooks/webhook-delivery.service';
+import { WebhookEndpointService } from '../../webhooks/webhook-endpoint.service';
 import type { AppConfig } from '../config';
 import { CursorCodec } from '../pagination/cursor-codec';
 import { KeysetPaginator } from '../pagination/keyset-paginator';
@@ -57,6 +61,9 @@ export function createAppServices(config: AppConfig, dataSource: DataSource, cat
     accessReview: new AccessReviewService(dataSource, catalogue),
     accessExplanation: new AccessExplanationService(dataSource, catalogue),
     roleChangePreview: new RoleChangePreviewService(dataSource, catalogue),
+    eventFeed: new EventFeedService(dataSource),
+    webhookEndpoints: new WebhookEndpointService(dataSource, audit, webhookUrlPolicy(config), webhookSecretSealer(config)),
+    webhookDeliveries: new WebhookDeliveryService(dataSource, audit, cursors),
     provisioning: new UserProvisioningService(dataSource, audit, membershipWriter, {
       lastSignInIntervalSeconds: config.LAST_SIGN_IN_INTERVAL_SECONDS,
       defaultOrganisationSlug: config.DEFAULT_ORGANISATION,

@@ -6,6 +6,8 @@ import { createOrganisationLoaders } from '../../organisations/organisation.load
 import { createRoleLoaders } from '../../roles/role.loaders';
 import { createTeamLoaders } from '../../teams/team.loaders';
 import { createUserLoaders } from '../../users/user.loaders';
+import { createEventLoaders } from '../../events/event.loaders';
+import { createWebhookLoaders } from '../../webhooks/webhook.loaders';
 import type { PermissionCatalogue } from '../permissions/permission-catalogue';
 
 /** Every per-request DataLoader, from the feature folders. */
@@ -18,6 +20,8 @@ export function createLoaders(dataSource: DataSource, _catalogue: PermissionCata
     ...createTeamLoaders(dataSource),
     ...createInvitationLoaders(dataSource),
     ...createDomainLoaders(dataSource),
+    ...createEventLoaders(dataSource),
+    ...createWebhookLoaders(dataSource),
   };
 }
 

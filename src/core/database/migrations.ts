@@ -4,6 +4,8 @@ import { EmailOutbox1763800000002 } from '../../../migrations/1763800000002-Emai
 import { CursorKey1764100000000 } from '../../../migrations/1764100000000-CursorKey';
 import { AuditLogImmutable1764100000001 } from '../../../migrations/1764100000001-AuditLogImmutable';
 import { OrganisationDomains1764200000000 } from '../../../migrations/1764200000000-OrganisationDomains';
+import { DomainEvents1764300000000 } from '../../../migrations/1764300000000-DomainEvents';
+import { Webhooks1764300000001 } from '../../../migrations/1764300000001-Webhooks';
 
 /** Every migration, oldest first. Listed explicitly so the same list serves ts and compiled js. */
 export const migrations = [
@@ -13,4 +15,6 @@ export const migrations = [
   CursorKey1764100000000,
   AuditLogImmutable1764100000001,
   OrganisationDomains1764200000000,
+  DomainEvents1764300000000,
+  Webhooks1764300000001,
 ];

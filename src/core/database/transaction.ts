@@ -4,6 +4,7 @@ import { AppError, conflict, serviceUnavailable, UnavailableReason, unavailableF
 import { logger } from '../logger';
 import { databaseTimeouts } from './data-source';
 import { isForeignKeyViolation, isRetryableTransactionFailure, sqlState } from './postgres-errors';
+import { openHooks, runBeforeCommitHooks } from './transaction-hooks';
 
 /** Tries of one transaction that met a deadlock or a serialization failure (the first one included). */
 export const MAX_TRANSACTION_ATTEMPTS = 3;
@@ -27,6 +28,7 @@ export function transactionRetryCount(): number {
 /**
  * The one way services open a transaction. Everything a transaction needs beyond BEGIN/COMMIT lives here,
  * so no service repeats it:
+ * - before-commit hooks (`transaction-hooks.ts`): work that must commit with the change, written last;
  * - its limits: statement and lock timeouts, cut at the request's deadline (REQUEST_TIMEOUT_MS);
  * - the deadline: no transaction starts or commits after it (a TIMEOUT answer means nothing was written);
  * - retries: a deadlock or serialization failure (40P01, 40001) runs `work` again, at most
@@ -42,8 +44,11 @@ export async function runTransaction<T>(dataSource: DataSource, work: (manager: 
     assertBeforeDeadline(scope);
     try {
       return await dataSource.transaction(async (manager) => {
+        openHooks(manager);
         await applyLimits(dataSource, manager, scope);
         const result = await work(manager);
+        // Work that must commit with the change, written last (e.g. the domain events, in one statement).
+        await runBeforeCommitHooks(manager);
         assertBeforeDeadline(scope);
         if (scope) scope.committed = true;
         return result;

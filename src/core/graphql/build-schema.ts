@@ -18,6 +18,8 @@ import { UserResolver } from '../../users/user.resolver';
 import { AccessQueriesResolver, AccessReviewResolver, OrganisationAccessReviewResolver } from '../../access/access-review.resolver';
 import { AuditEventResolver, OrganisationAuditLogResolver } from '../../audit/audit-log.resolver';
 import { OrganisationDomainResolver, OrganisationDomainsResolver } from '../../domains/organisation-domain.resolver';
+import { EventConnectionResolver, EventResolver, OrganisationEventsResolver } from '../../events/event.resolver';
+import { OrganisationWebhooksResolver, WebhookDeliveryResolver, WebhookEndpointResolver } from '../../webhooks/webhook.resolver';
 import { applyRules } from '../authz/apply-rules';
 import { ruleMap } from '../authz/rule-map';
 import { referenceResolvers } from '../federation/reference-resolvers';
@@ -46,6 +48,12 @@ export const resolverClasses = [
   AccessQueriesResolver,
   OrganisationDomainResolver,
   OrganisationDomainsResolver,
+  OrganisationEventsResolver,
+  EventResolver,
+  EventConnectionResolver,
+  OrganisationWebhooksResolver,
+  WebhookEndpointResolver,
+  WebhookDeliveryResolver,
 ] as const;
 
 const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])`;

@@ -94,3 +94,16 @@ export function pageRequest(args: PageArgs): PageRequest {
   }
   return { size: given(first) ? checkedSize(first as number, 'first') : DEFAULT_PAGE_SIZE, backward, cursor: after, cursorArgument: 'after' };
 }
+
+/**
+ * Turns `size + 1` rows fetched in list order into a connection (lists paged by something other than
+ * {@link KeysetPaginator}, e.g. the event feed by sequence): the extra row only says there is a next page.
+ */
+export function toConnection<T>(rows: T[], size: number, totalCount: number, cursorOf: (row: T) => string, hasPreviousPage = false): Connection<T> {
+  const edges = rows.slice(0, size).map((node) => ({ cursor: cursorOf(node), node }));
+  return {
+    totalCount,
+    edges,
+    pageInfo: { hasNextPage: rows.length > size, hasPreviousPage, startCursor: edges[0]?.cursor ?? null, endCursor: edges[edges.length - 1]?.cursor ?? null },
+  };
+}

@@ -24,6 +24,8 @@ export const BUILT_IN_PERMISSIONS: PermissionDefinition[] = [
   { key: 'roles:read', description: 'List roles and their permissions', implies: [] },
   { key: 'roles:manage', description: 'Create, edit and delete custom roles', implies: ['roles:read'] },
   { key: 'audit:read', description: 'Read the audit log', implies: [] },
+  { key: 'events:read', description: "Read the organisation's domain events (the event feed)", implies: [] },
+  { key: 'webhooks:manage', description: 'Register, change and delete webhook endpoints; see and redeliver their deliveries', implies: ['events:read'] },
   { key: 'access:review', description: 'Review access: privileged and inactive members, sign-ins', implies: ['members:read', 'roles:read', 'teams:read'] },
 ];
 

@@ -38,6 +38,9 @@ describe('built-in permissions (DESIGN.md §3)', () => {
       'roles:read': [],
       'roles:manage': ['roles:read'],
       'audit:read': [],
+      // Issue 10: the event feed and webhooks.
+      'events:read': [],
+      'webhooks:manage': ['events:read'],
       'access:review': ['members:read', 'roles:read', 'teams:read'],
     };
     const actual = Object.fromEntries(BUILT_IN_PERMISSIONS.map((definition) => [definition.key, sorted(definition.implies)]));

@@ -48,6 +48,8 @@ export interface RowPlan {
   membershipId: string | null;
   /** What the row adds (roles and team places already held are left out). */
   roleIds: string[];
+  /** The existing member's direct roles before the import (empty for a new member). */
+  heldRoleIds: string[];
   teamIds: string[];
 }
 
@@ -103,6 +105,7 @@ function planRow(row: MemberCsvRow, lookups: IndexedLookups, policy: GrantPolicy
     userId: person?.userId ?? null,
     membershipId: member?.membershipId ?? null,
     roleIds: addedRoles.map((role) => role.id),
+    heldRoleIds: member?.roleIds ?? [],
     teamIds: addedTeams.map((team) => team.id),
   };
 }

@@ -18,6 +18,8 @@ import { planImport, type GrantPolicy, type ImportLookups, type ImportPlan, type
 import { ImportRowStatus, type ImportMembersPayload } from './member-import.type';
 import { runTransaction } from '../../core/database/transaction';
 import { insertMany } from '../../core/database/bulk-insert';
+import { emitEvents } from '../../events/event-emitter';
+import { rolesChangedEvents } from '../../events/event-payloads';
 
 /** The organisation settings a plan depends on. */
 interface ImportSettings {
@@ -130,6 +132,12 @@ export class MemberImportService {
         details: { line: row.line, userId: row.userId, status: row.status, userCreated: created.has(row), roleIds: row.roleIds, teamIds: row.teamIds },
       })),
     );
+    const joined = changed.filter((row) => row.status === ImportRowStatus.CREATED);
+    emitEvents(manager, ctx, [
+      ...joined.map((row) => ({ organisationId, type: 'membership.created' as const, objectId: row.membershipId as string, data: { membershipId: row.membershipId, userId: row.userId, status: MembershipStatus.ACTIVE, via: 'import', roleIds: row.roleIds } })),
+      ...rolesChangedEvents(organisationId, changed.filter((row) => row.status === ImportRowStatus.UPDATED).map((row) => ({ membershipId: row.membershipId as string, userId: row.userId, before: row.heldRoleIds, after: [...row.heldRoleIds, ...row.roleIds] }))),
+      ...changed.flatMap((row) => row.teamIds.map((teamId) => ({ organisationId, type: 'team.member_added' as const, objectId: teamId, data: { teamId, membershipId: row.membershipId, userId: row.userId, role: TeamMemberRole.MEMBER, via: 'import' } }))),
+    ]);
   }
 }
 
