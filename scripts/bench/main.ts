@@ -25,14 +25,15 @@ import { checkAnswers } from './answer-check';
 import { readBenchOptions, type BenchOptions } from './bench-options';
 import { CleanupStack } from './cleanup-stack';
 import { freePort } from './free-port';
-import { measure, warmUp, type MeasuredServer, type Measurement } from './measure';
+import { measure, statementsOfOneRequest, warmUp, type MeasuredServer, type Measurement } from './measure';
+import { explainMembersPage } from './members-explain';
 import { ensureNode22, NODE22_DIRECTORY } from './node22-runtime';
 import { startPostgresInstance, type PostgresInstance } from './postgres-instance';
 import { enableStatements } from './postgres-stats';
 import { PROJECT_ROOT } from './project-root';
 import { renderReport, writeReport, type RunFacts } from './report';
 import { buildScenarios, SERVER_NAMES, type Scenario, type ServerName, type Tokens } from './scenarios';
-import { seedDatabase } from './seed';
+import { seedDatabase, type SeededData, type SeededOrganisation } from './seed';
 import { startServerProcess, type ServerCommand } from './server-process';
 
 const DATABASE = 'access_bench';
@@ -142,6 +143,26 @@ function progress(run: Measurement): string {
   return `  round ${run.round} ${run.scenario.padEnd(26)} ${run.server.padEnd(15)} ${fixed(run.reqPerSec).padStart(8)} req/s  p50 ${fixed(run.p50, 0)} ms  p99 ${fixed(run.p99, 0)} ms  CPU ${fixed(run.cpuMs, 2)} ms/req  PG ${fixed(run.pgExecMs, 2)} ms/req  SQL ${fixed(run.statements, 1)}/req${run.bad ? `  BAD ${run.bad}` : ''}`;
 }
 
+/** EXPLAIN of the Members page statements per organisation size and for the search; the largest's plans printed. */
+async function explainMembers(admin: Client, data: SeededData, options: BenchOptions): Promise<RunFacts['explained']> {
+  const explained: RunFacts['explained'] = [];
+  const largest = Math.max(...options.scaleMembers);
+  const cases = [...options.scaleMembers.map((size) => ({ size, search: undefined as string | undefined })), { size: largest, search: 'smith' }];
+  for (const { size, search } of cases) {
+    const organisation = data.organisations.get(size) as SeededOrganisation;
+    const { service, floor } = await explainMembersPage(admin, organisation.id, search);
+    const label = `${size.toLocaleString('en')} members${search ? ` search "${search}"` : ''}`;
+    explained.push({ label, service, floor });
+    if (size === largest) {
+      for (const [who, page] of [['service', service], ['floor', floor]] as const) {
+        for (const statement of page.statements) console.log(`\nEXPLAIN (ANALYZE, BUFFERS), ${label}, ${who}:\n${statement.sql}\n${statement.plan}`);
+      }
+    }
+  }
+  console.log('');
+  return explained;
+}
+
 async function run(options: BenchOptions, cleanup: CleanupStack): Promise<number> {
   const loadStart = loadAverage();
   console.log(`npm run bench: ${machine().join('; ')}`);
@@ -170,6 +191,7 @@ async function run(options: BenchOptions, cleanup: CleanupStack): Promise<number
   await admin.connect();
   cleanup.push('close the statistics connection', () => admin.end());
   await enableStatements(admin);
+  const explained = await explainMembers(admin, data, options);
   const servers = await startServers(launches(options, node22?.node ?? null, identityProvider), postgres, admin, logDirectory, cleanup);
   const tokens: Tokens = {
     owner: await identityProvider.token({ subject: data.owner.subject, email: data.owner.email, name: 'Bench Owner', expiresIn: '12h' }),
@@ -180,6 +202,11 @@ async function run(options: BenchOptions, cleanup: CleanupStack): Promise<number
 
   for (const scenario of scenarios) await checkAnswers(scenario, servers.filter((server) => scenario.servers.includes(server.name)));
   console.log(`answers agree on every scenario (${scenarios.length}) across ${running.join(', ')}`);
+  const service = servers.find((server) => server.name === 'service');
+  for (const scenario of service ? scenarios : []) {
+    console.log(`statements of one \`${scenario.name}\` request on the service (calls × total exec time, text):`);
+    for (const line of await statementsOfOneRequest(service as MeasuredServer, scenario, admin)) console.log(`  ${line}`);
+  }
 
   const runs = scenarios.reduce((sum, scenario) => sum + scenario.servers.length, 0);
   console.log(`measuring: ${options.rounds} rounds × ${runs} runs of ${options.seconds} s (≈ ${Math.ceil((options.rounds * runs * (options.seconds + 1) + runs * options.warmupSeconds) / 60)} min)`);
@@ -195,6 +222,12 @@ async function run(options: BenchOptions, cleanup: CleanupStack): Promise<number
         console.log(progress(measured));
       }
     }
+  }
+  if (options.cpuProfileDir) {
+    // The measured runs' time windows, for cpu-profile-summary --windows (same monotonic clock as the profile).
+    const windows = measurements.filter((measured) => measured.server === 'service').map(({ scenario, round, window }) => ({ scenario, round, ...window }));
+    fs.mkdirSync(options.cpuProfileDir, { recursive: true });
+    fs.writeFileSync(path.join(options.cpuProfileDir, 'windows.json'), `${JSON.stringify(windows, null, 2)}\n`);
   }
   const rssMiB = new Map(servers.map((server) => [server.name, server.rssMiB()]));
   const loadEnd = loadAverage();
@@ -213,6 +246,7 @@ async function run(options: BenchOptions, cleanup: CleanupStack): Promise<number
     loadEnd,
     rssMiB,
     servers: servers.map(({ name, what }) => ({ name, what })),
+    explained,
   };
   const section = renderReport(facts, scenarios, measurements);
   console.log(`\n${section}\n`);
@@ -228,6 +262,11 @@ async function main(): Promise<number> {
   const options = readBenchOptions();
   const cleanup = new CleanupStack();
   const removeHandlers = cleanup.installSignalHandlers();
+  // A stray rejection (a server's socket, a late callback) must not leave processes and a cluster behind.
+  process.on('unhandledRejection', (reason) => {
+    console.error('unhandled rejection:', reason);
+    void cleanup.run().then(() => process.exit(1));
+  });
   try {
     return await run(options, cleanup);
   } finally {

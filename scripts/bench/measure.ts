@@ -1,6 +1,6 @@
 import type { Client } from 'pg';
 import { runLoad } from './load';
-import { postgresCpuMs, readStatements, resetStatements, roleBusy } from './postgres-stats';
+import { listStatements, postgresCpuMs, readStatements, resetStatements, roleBusy } from './postgres-stats';
 import type { Scenario, ServerName } from './scenarios';
 import type { ServerProcess } from './server-process';
 
@@ -21,6 +21,8 @@ export interface Measurement {
   statements: number;
   transactionControl: number;
   sharedBlocks: number;
+  /** When the load ran, in µs of the monotonic clock (the time base of V8's CPU profiles). */
+  window: { startMicros: number; endMicros: number };
 }
 
 export interface MeasuredServer extends ServerProcess {
@@ -56,7 +58,9 @@ export async function measure(server: MeasuredServer, scenario: Scenario, round:
   await resetStatements(admin);
   const cpuBefore = server.cpuMs();
   const pgCpuBefore = postgresCpuMs(postmasterPid);
+  const startMicros = Number(process.hrtime.bigint() / 1000n);
   const result = await runLoad(server.baseUrl, scenario.request(server.name), scenario.connections, seconds);
+  const endMicros = Number(process.hrtime.bigint() / 1000n);
   const cpu = server.cpuMs() - cpuBefore;
   const pgCpu = postgresCpuMs(postmasterPid) - pgCpuBefore;
   const statements = await readStatements(admin, server.role);
@@ -76,5 +80,16 @@ export async function measure(server: MeasuredServer, scenario: Scenario, round:
     statements: per(statements.calls),
     transactionControl: per(statements.transactionControl),
     sharedBlocks: per(statements.sharedBlocks),
+    window: { startMicros, endMicros },
   };
+}
+
+/** The statements one request of the scenario makes on the server, as pg_stat_statements saw them. */
+export async function statementsOfOneRequest(server: MeasuredServer, scenario: Scenario, admin: Client): Promise<string[]> {
+  await settle(server, admin);
+  await resetStatements(admin);
+  const request = scenario.request(server.name);
+  const response = await fetch(new URL(request.path, server.baseUrl), { method: 'POST', headers: request.headers, body: request.body });
+  await response.text();
+  return (await listStatements(admin, server.role)).map((row) => `${String(row.calls).padStart(3)} × ${row.execMs.toFixed(2).padStart(8)} ms  ${row.query}`);
 }

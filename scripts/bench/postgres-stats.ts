@@ -39,6 +39,16 @@ export async function readStatements(client: Client, role: string): Promise<Stat
   return { calls: row.calls, transactionControl: row.transaction_control, execMs: row.exec_ms, sharedBlocks: row.shared_blocks };
 }
 
+/** The statements `role` ran since the last reset, most time first: calls, ms in all, text (first 160 characters). */
+export async function listStatements(client: Client, role: string): Promise<{ calls: number; execMs: number; query: string }[]> {
+  const { rows } = await client.query(
+    `SELECT calls::int, total_exec_time::float8 AS exec_ms, regexp_replace(left(query, 400), '\\s+', ' ', 'g') AS query
+     FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid WHERE r.rolname = $1 ORDER BY total_exec_time DESC`,
+    [role],
+  );
+  return rows.map((row) => ({ calls: row.calls, execMs: row.exec_ms, query: String(row.query).slice(0, 160) }));
+}
+
 /** True while `role` has a statement running (requests abandoned at the end of a run finish in the background). */
 export async function roleBusy(client: Client, role: string): Promise<boolean> {
   const { rows } = await client.query(`SELECT count(*)::int AS active FROM pg_stat_activity WHERE usename = $1 AND state = 'active'`, [role]);

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { Measurement } from './measure';
+import type { ExplainedPage } from './members-explain';
 import type { Scenario, ServerName } from './scenarios';
 
 /** What the report says about the run besides the measurements. */
@@ -15,6 +16,8 @@ export interface RunFacts {
   loadEnd: string;
   rssMiB: Map<ServerName, number>;
   servers: { name: ServerName; what: string }[];
+  /** EXPLAIN (ANALYZE, BUFFERS) of the Members page statements, per organisation size (and the search). */
+  explained: { label: string; service: ExplainedPage; floor: ExplainedPage }[];
 }
 
 const START = '<!-- npm run bench: latest run (generated; everything up to the end marker is rewritten by each run) -->';
@@ -102,6 +105,14 @@ function ratiosTable(scenarios: Scenario[], measurements: Measurement[]): string
   return table(['scenario', 'server', 'req/s ÷ floor (per round)', 'req/s ÷ PostGraphile (per round)', 'server CPU ÷ floor', 'PostgreSQL exec ÷ floor'], rows);
 }
 
+function explainedTable(explained: RunFacts['explained']): string {
+  const cell = (page: ExplainedPage) => `${page.statements.length} / ${number(page.executionMs, 2)} / ${page.buffers.toLocaleString('en')}`;
+  return table(
+    ['Members page (first 50)', '', 'service: statements / exec ms / buffers', 'floor: statements / exec ms / buffers', 'exec ms ÷ floor'],
+    explained.map(({ label, service, floor }) => [label, '', cell(service), cell(floor), number(service.executionMs / floor.executionMs, 2)]),
+  );
+}
+
 /** The generated section: run facts, figures, ratios per round, RSS. */
 export function renderReport(facts: RunFacts, scenarios: Scenario[], measurements: Measurement[]): string {
   return [
@@ -120,6 +131,10 @@ export function renderReport(facts: RunFacts, scenarios: Scenario[], measurement
     'Ratios per round (same round, so the same machine load): above 1 means more requests per second, or more CPU/PostgreSQL time per request, than the reference.',
     '',
     ratiosTable(scenarios, measurements),
+    '',
+    "The list's own statements under EXPLAIN (ANALYZE, BUFFERS), idle database, before the load (the service's are captured from its MemberDirectoryService; the rest of its statements per request, authentication, access snapshot, roles and teams loaders, are not in this table):",
+    '',
+    explainedTable(facts.explained),
     '',
     table(
       ['server', 'what', 'runtime', 'RSS after the runs (MiB)'],
