@@ -3,6 +3,8 @@ import type { DataSource } from 'typeorm';
 import type { RequestContext } from '../../src/core/context/request-context';
 import { MemberDirectoryService } from '../../src/memberships/member-directory.service';
 import { MEMBER_COUNT, MEMBER_PAGE } from './floor-queries';
+import { CursorCodec } from '../../src/core/pagination/cursor-codec';
+import { KeysetPaginator } from '../../src/core/pagination/keyset-paginator';
 
 /** One statement of a Members page under EXPLAIN (ANALYZE, BUFFERS). */
 export interface ExplainedStatement {
@@ -53,8 +55,10 @@ async function serviceStatements(client: Client, organisationId: string, search?
     },
   } as unknown as DataSource;
   const ctx = { loaders: { userById: { prime: () => undefined } } } as unknown as RequestContext;
-  await new MemberDirectoryService(dataSource).list(ctx, organisationId, { first: 50, filter: search ? { search } : null });
-  return captured;
+  const paginator = new KeysetPaginator(dataSource, new CursorCodec(dataSource));
+  await new MemberDirectoryService(dataSource, paginator).list(ctx, organisationId, { first: 50, filter: search ? { search } : null });
+  // The members statements only (not the cursor key's one-time load).
+  return captured.filter((statement) => statement.sql.includes('memberships'));
 }
 
 function floorStatements(organisationId: string, search?: string): Statement[] {
