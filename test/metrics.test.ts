@@ -126,7 +126,7 @@ describe('Prometheus metrics at GET /metrics', () => {
       expect((await fetch(metricsUrlOf(separate))).status).toBe(404);
       const before = await scrape(`http://127.0.0.1:${separate.service.metricsPort}/metrics`);
       const token = await separate.token();
-      expect(errorCodes(await separate.graphql('{ viewer { user { id } } }', {}, token))).toEqual(['UNAUTHENTICATED']);
+      expect(errorCodes(await separate.graphql('{ viewer { user { id } } }', {}, token))).toEqual(['SERVICE_UNAVAILABLE']);
       const after = await scrape(`http://127.0.0.1:${separate.service.metricsPort}/metrics`);
       const failures = (samples: Sample[]) => valueOf(samples, 'jwks_fetches_total', { document: 'jwks', outcome: 'failure' });
       expect(failures(after) - failures(before)).toBe(1);

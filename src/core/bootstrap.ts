@@ -17,6 +17,7 @@ import { registerOutboxBacklog } from './observability/database-metrics';
 import { startObservability } from './observability/observability';
 import { EventSweeper } from '../events/event-sweeper';
 import { createWebhookWorker } from '../webhooks/create-webhook-worker';
+import { WEBHOOK_BACKLOG_SQL } from '../webhooks/webhook-delivery-queue';
 import { createApp } from './http/create-app';
 import { logger } from './logger';
 import { loadPermissionCatalogue } from './permissions/permission-catalogue';
@@ -100,6 +101,7 @@ export async function startService(config: AppConfig, options: { dataSource?: Da
   const authenticator = new Authenticator(await createTokenVerifier(config), services.provisioning, config);
   const schema = await buildAppSchema();
   registerOutboxBacklog('email', EMAIL_OUTBOX_BACKLOG_SQL);
+  registerOutboxBacklog('webhooks', WEBHOOK_BACKLOG_SQL);
   const observability = await startObservability(config, dataSource, options.spanExporter);
   const app = await createApp(services, schema, authenticator, observability.tracing);
   try {

@@ -182,3 +182,9 @@ export class WebhookDeliveryQueue implements OutboxQueue<ClaimedDelivery> {
     logger.warn({ deliveryId: delivery.id, endpointId: delivery.endpointId, error: result.error }, 'webhook given up; endpoint disabled');
   }
 }
+
+/** The deliveries still to make and the age of the oldest (the `outbox_backlog_messages{outbox="webhooks"}` gauges). */
+export const WEBHOOK_BACKLOG_SQL = `
+  SELECT count(*)::int AS backlog, extract(epoch FROM now() - min(d.created_at))::float8 AS oldest_age_seconds
+  FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id
+  WHERE d.status = 'PENDING' AND w.enabled`;
