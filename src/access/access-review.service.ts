@@ -66,8 +66,10 @@ const SELECT_EXPIRED_INVITATIONS = `
  * (members, invitations), each list capped at {@link ACCESS_REVIEW_LIST_LIMIT}.
  */
 export class AccessReviewService {
-  private readonly privilegedKeys: string[];
-  private readonly privilegedBuiltIns: string[];
+  /** Permission keys that make a role privileged (the built-in ones and extensions implying them). */
+  readonly privilegedKeys: string[];
+  /** Built-in roles that are privileged. */
+  readonly privilegedBuiltIns: string[];
   // Per review object (so per request): each statement runs at most once, however many fields ask.
   private readonly memberLists = new WeakMap<AccessReviewType, Promise<MemberLists>>();
   private readonly invitationLists = new WeakMap<AccessReviewType, Promise<InvitationList>>();

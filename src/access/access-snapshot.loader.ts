@@ -84,3 +84,18 @@ export function createMembershipAccessLoader(dataSource: DataSource, catalogue: 
     });
   });
 }
+
+/**
+ * The effective permissions of every membership a subquery selects (`membershipIdsSql`, over
+ * `parameters`), in one statement on `queryable` (e.g. a transaction's manager, to read its own writes).
+ * As {@link createMembershipAccessLoader}: MFA, a property of a request, is not applied.
+ */
+export async function membershipSnapshots(
+  queryable: { query(sql: string, parameters?: unknown[]): Promise<any> },
+  catalogue: PermissionCatalogue,
+  membershipIdsSql: string,
+  parameters: readonly unknown[],
+): Promise<Map<string, AccessSnapshot>> {
+  const rows: AccessRow[] = await queryable.query(`${SELECT_ACCESS} JOIN memberships m ON m.organisation_id = o.id WHERE m.id IN (${membershipIdsSql})`, [...parameters]);
+  return new Map(rows.map((row) => [row.membership_id as string, toSnapshot(row, null, catalogue)]));
+}

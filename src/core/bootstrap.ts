@@ -17,6 +17,7 @@ import { registerOutboxBacklog } from './observability/database-metrics';
 import { startObservability } from './observability/observability';
 import { EventSweeper } from '../events/event-sweeper';
 import { createWebhookWorker } from '../webhooks/create-webhook-worker';
+import { ReviewCampaignSweeper } from '../campaigns/review-campaign.sweeper';
 import { WEBHOOK_BACKLOG_SQL } from '../webhooks/webhook-delivery-queue';
 import { createApp } from './http/create-app';
 import { logger } from './logger';
@@ -131,6 +132,9 @@ export async function startService(config: AppConfig, options: { dataSource?: Da
   webhookWorker.start();
   const eventSweeper = new EventSweeper(dataSource, { intervalMs: config.EVENT_SWEEP_INTERVAL_MS, retentionDays: config.EVENT_RETENTION_DAYS });
   eventSweeper.start();
+  // Closes review campaigns past their due date (default decision, recurrence) every REVIEW_CAMPAIGN_SWEEP_INTERVAL_MS.
+  const reviewCampaignSweeper = new ReviewCampaignSweeper(dataSource, services.reviewCampaignCloser, { intervalMs: config.REVIEW_CAMPAIGN_SWEEP_INTERVAL_MS });
+  reviewCampaignSweeper.start();
   return {
     url: `http://127.0.0.1:${port}/graphql`,
     port,
@@ -140,6 +144,7 @@ export async function startService(config: AppConfig, options: { dataSource?: Da
       await outboxWorker.stop();
       await webhookWorker.stop();
       await eventSweeper.stop();
+      await reviewCampaignSweeper.stop();
       await app.stop();
       await observability.stop();
       if (ownsDataSource && dataSource.isInitialized) await dataSource.destroy();

@@ -165,6 +165,8 @@ const specs = {
   WEBHOOK_POLL_INTERVAL_MS: positiveInteger({ default: 1000, desc: 'how often the webhook delivery worker polls; 0 turns it off' }),
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool({ default: false, desc: 'let webhook endpoints resolve to loopback, private, link-local and other internal addresses (tests, local development)' }),
   WEBHOOK_SECRET_KEY: secretKey({ default: undefined, desc: 'base64 32-byte key sealing webhook signing secrets at rest (AES-256-GCM); unset: stored as they are' }),
+  REVIEW_CAMPAIGN_SWEEP_INTERVAL_MS: positiveInteger({ default: 60_000, desc: 'how often review campaigns past their due date are closed (default decision applied, recurring ones renewed); 0 turns the sweeper off' }),
+  REVIEW_CAMPAIGN_MAX_ITEMS: atLeastOne({ default: 100_000, desc: 'items one review campaign may snapshot; a larger scope is refused' }),
   LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
   // Observability (src/core/observability). The other standard OTEL_* variables are read by the SDK itself.
   METRICS_PORT: listenPort({ default: undefined, desc: 'serve GET /metrics on this port only (not with the API); unset: on PORT' }),

@@ -29,6 +29,9 @@ export const DOMAIN_EVENT_TYPES = [
   'user.signed_in',
   'user.updated',
   'webhook_endpoint.disabled',
+  'review_campaign.created',
+  'review_campaign.closed',
+  'review_item.decided',
 ] as const;
 
 export type DomainEventType = (typeof DOMAIN_EVENT_TYPES)[number];
@@ -48,6 +51,8 @@ const SUBJECT_COLLECTIONS: Record<string, string> = {
   invitation: 'invitations',
   user: 'users',
   webhook_endpoint: 'webhook-endpoints',
+  review_campaign: 'review-campaigns',
+  review_item: 'review-items',
 };
 
 /** `memberships/<id>` for a `membership.*` event about membership `<id>`. */

@@ -3,7 +3,7 @@ import type { AccessSnapshot } from '../access/access-snapshot';
 import { assertCanGrant } from '../access/escalation-guard';
 import type { AuditService } from '../audit/audit.service';
 import type { RequestContext } from '../core/context/request-context';
-import { badInput, forbidden, notFound } from '../core/errors';
+import { AppError, badInput, ErrorCode, forbidden, notFound } from '../core/errors';
 import { isId } from '../core/ids';
 import type { PermissionCatalogue } from '../core/permissions/permission-catalogue';
 import type { OrganisationEntity } from '../organisations/organisation.entity';
@@ -17,6 +17,23 @@ import { runTransaction } from '../core/database/transaction';
 import { insertMany } from '../core/database/bulk-insert';
 import { emitEvents } from '../events/event-emitter';
 import { rolesChangedEvents } from '../events/event-payloads';
+
+/** One direct role to take away from one member, and on whose authority (their snapshot). */
+export interface GrantRevocation {
+  membershipId: string;
+  roleId: string;
+  authority: AccessSnapshot;
+}
+
+/**
+ * Why `authority` may not take `role` away from someone (null: they may): members:assign-roles, and
+ * Owner only by an Owner. The rules of `assignRoles`' REMOVE, for callers that decide per grant first.
+ */
+export function revocationRefusal(authority: AccessSnapshot, role: { builtInKey: string | null }): AppError | null {
+  if (!authority.has('members:assign-roles')) return new AppError(ErrorCode.FORBIDDEN, 'Missing permission members:assign-roles');
+  if (role.builtInKey === 'owner' && !authority.owner) return forbidden('Only an Owner may take the Owner role away');
+  return null;
+}
 
 /** Bulk role assignment: ADD, REMOVE or REPLACE over many memberships in one transaction. */
 export class RoleAssignmentService {
@@ -84,6 +101,54 @@ export class RoleAssignmentService {
     ctx.invalidateAccess();
     for (const id of membershipIds) ctx.loaders.rolesByMembershipId.clear(id);
     return membershipIds.map((id) => memberships.find((membership) => membership.id === id) as MembershipEntity);
+  }
+
+  /**
+   * Takes direct roles away inside the caller's transaction, which locked the organisation first
+   * (access-review revokes, one or many). Each removal is checked on its own authority
+   * ({@link revocationRefusal}: the first refusal throws); links already gone are skipped; an active
+   * Owner must remain (CONFLICT). Audited and evented as `assignRoles` REMOVE. A handful of statements
+   * whatever the number of removals. Answers the links it removed.
+   */
+  async revokeGrants(manager: EntityManager, ctx: RequestContext | null, organisationId: string, revocations: readonly GrantRevocation[], details: Record<string, unknown> = {}): Promise<{ membershipId: string; roleId: string }[]> {
+    if (revocations.length === 0) return [];
+    const roles: { id: string; built_in_key: string | null }[] = await manager.query('SELECT id, built_in_key FROM roles WHERE organisation_id = $1 AND id = ANY($2::uuid[])', [
+      organisationId,
+      [...new Set(revocations.map((revocation) => revocation.roleId))],
+    ]);
+    for (const revocation of revocations) {
+      const role = roles.find((candidate) => candidate.id === revocation.roleId);
+      const refusal = role ? revocationRefusal(revocation.authority, { builtInKey: role.built_in_key }) : null;
+      if (refusal) throw refusal;
+    }
+    const membershipIds = [...new Set(revocations.map((revocation) => revocation.membershipId))];
+    const before: { membership_id: string; user_id: string; role_ids: string[] }[] = await manager.query(
+      `SELECT m.id AS membership_id, m.user_id, ARRAY(SELECT l.role_id FROM membership_roles l WHERE l.membership_id = m.id) AS role_ids
+       FROM memberships m WHERE m.organisation_id = $1 AND m.id = ANY($2::uuid[])`,
+      [organisationId, membershipIds],
+    );
+    const removed: { membership_id: string; role_id: string }[] = await manager.query(
+      `DELETE FROM membership_roles WHERE organisation_id = $1
+       AND (membership_id, role_id) IN (SELECT * FROM unnest($2::uuid[], $3::uuid[])) RETURNING membership_id, role_id`,
+      [organisationId, revocations.map((revocation) => revocation.membershipId), revocations.map((revocation) => revocation.roleId)],
+    );
+    if (removed.length === 0) return [];
+    await assertOwnerRemains(manager, organisationId);
+    const links = removed.map((row) => ({ membershipId: row.membership_id, roleId: row.role_id }));
+    await this.audit.record(manager, ctx, {
+      organisationId,
+      action: 'member.roles-assigned',
+      targetType: 'Membership',
+      targetId: null,
+      details: { mode: RoleAssignmentMode.REMOVE, membershipIds: [...new Set(links.map((link) => link.membershipId))], roleIds: [...new Set(links.map((link) => link.roleId))], removed: links, ...details },
+    });
+    emitEvents(manager, ctx, rolesChangedEvents(organisationId, before.map((row) => ({
+      membershipId: row.membership_id,
+      userId: row.user_id,
+      before: row.role_ids,
+      after: row.role_ids.filter((roleId) => !links.some((link) => link.membershipId === row.membership_id && link.roleId === roleId)),
+    }))));
+    return links;
   }
 
   private removals(mode: RoleAssignmentMode, current: MembershipRoleEntity[], roleIds: string[]): MembershipRoleEntity[] {

@@ -3,7 +3,7 @@ import type { AccessSnapshot } from '../access/access-snapshot';
 import { assertCanGrant } from '../access/escalation-guard';
 import type { AuditService } from '../audit/audit.service';
 import type { RequestContext } from '../core/context/request-context';
-import { badInput, conflict, forbidden } from '../core/errors';
+import { AppError, badInput, conflict, ErrorCode, forbidden } from '../core/errors';
 import { isId } from '../core/ids';
 import { TEAM_MANAGER_PERMISSIONS } from '../core/permissions/built-in-permissions';
 import type { PermissionCatalogue } from '../core/permissions/permission-catalogue';
@@ -16,9 +16,27 @@ import type { TeamMemberInput } from './team.inputs';
 import { teamPlaceFromRow } from './team.rows';
 import type { TeamEntity } from './team.entity';
 import { runTransaction } from '../core/database/transaction';
-import { emitEvent } from '../events/event-emitter';
+import { emitEvent, emitEvents } from '../events/event-emitter';
 
 const PLACE_COLUMNS = 'team_id, membership_id, organisation_id, role, added_at';
+
+/** One team place to remove, and on whose authority (their snapshot). */
+export interface PlaceRemoval {
+  teamId: string;
+  membershipId: string;
+  authority: AccessSnapshot;
+}
+
+/**
+ * Why `authority` may not remove someone's place in the team (null: they may): teams:manage-members
+ * for the team (organisation-wide or as its MANAGER), and only an Owner when the team grants Owner.
+ * The rules of `removeTeamMember`, for callers that decide per place first.
+ */
+export function placeRemovalRefusal(authority: AccessSnapshot, teamId: string, teamGrantsOwner: boolean): AppError | null {
+  if (!authority.hasInTeam(teamId, 'teams:manage-members')) return new AppError(ErrorCode.FORBIDDEN, 'Missing permission teams:manage-members');
+  if (teamGrantsOwner && !authority.owner) return forbidden('Only an Owner may remove a member from a team that grants the Owner role');
+  return null;
+}
 
 /**
  * Team places: adding, moving (MANAGER/MEMBER) and removing members. teams:manage-members in the
@@ -110,6 +128,57 @@ export class TeamMembershipService {
     });
     this.forget(ctx, team, membershipId);
     return true;
+  }
+
+  /**
+   * Removes team places inside the caller's transaction, which locked the organisation first
+   * (access-review revokes, one or many). Each removal is checked on its own authority
+   * ({@link placeRemovalRefusal}: the first refusal throws); places already gone are skipped; an active
+   * Owner must remain (CONFLICT). Audited and evented as `removeTeamMember`, one record per place, in a
+   * handful of statements whatever their number. Answers the places it removed.
+   */
+  async removePlaces(manager: EntityManager, ctx: RequestContext | null, organisationId: string, removals: readonly PlaceRemoval[], details: Record<string, unknown> = {}): Promise<{ teamId: string; membershipId: string }[]> {
+    if (removals.length === 0) return [];
+    const owning: { team_id: string }[] = await manager.query(
+      `SELECT DISTINCT tr.team_id FROM team_roles tr JOIN roles r ON r.id = tr.role_id AND r.built_in_key = 'owner'
+       WHERE tr.organisation_id = $1 AND tr.team_id = ANY($2::uuid[])`,
+      [organisationId, [...new Set(removals.map((removal) => removal.teamId))]],
+    );
+    for (const removal of removals) {
+      const refusal = placeRemovalRefusal(removal.authority, removal.teamId, owning.some((row) => row.team_id === removal.teamId));
+      if (refusal) throw refusal;
+    }
+    const removed: { team_id: string; membership_id: string; role: TeamMemberRole; user_id: string }[] = await manager.query(
+      `DELETE FROM team_members tm USING memberships m
+       WHERE tm.organisation_id = $1 AND m.id = tm.membership_id
+         AND (tm.team_id, tm.membership_id) IN (SELECT * FROM unnest($2::uuid[], $3::uuid[]))
+       RETURNING tm.team_id, tm.membership_id, tm.role, m.user_id`,
+      [organisationId, removals.map((removal) => removal.teamId), removals.map((removal) => removal.membershipId)],
+    );
+    if (removed.length === 0) return [];
+    await assertOwnerRemains(manager, organisationId);
+    await this.audit.recordMany(
+      manager,
+      ctx,
+      removed.map((row) => ({
+        organisationId,
+        action: 'team.member-removed',
+        targetType: 'Team',
+        targetId: row.team_id,
+        details: { membershipId: row.membership_id, role: row.role, ...details },
+      })),
+    );
+    emitEvents(
+      manager,
+      ctx,
+      removed.map((row) => ({
+        organisationId,
+        type: 'team.member_removed' as const,
+        objectId: row.team_id,
+        data: { teamId: row.team_id, membershipId: row.membership_id, role: row.role },
+      })),
+    );
+    return removed.map((row) => ({ teamId: row.team_id, membershipId: row.membership_id }));
   }
 
   /** teams:manage-members for the team; giving someone the MANAGER place also needs what it grants. */

@@ -70,6 +70,7 @@ async function startOn(idp: TestIdentityProvider, database: SuiteDatabase, envir
     OUTBOX_POLL_INTERVAL_MS: '0',
     WEBHOOK_POLL_INTERVAL_MS: '0',
     EVENT_SWEEP_INTERVAL_MS: '0',
+    REVIEW_CAMPAIGN_SWEEP_INTERVAL_MS: '0',
     // Test receivers listen on 127.0.0.1.
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
     ...environment,

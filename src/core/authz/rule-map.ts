@@ -12,6 +12,7 @@ import { teamRules } from '../../teams/team.rules';
 import { userRules } from '../../users/user.rules';
 import { eventRules } from '../../events/event.rules';
 import { webhookRules } from '../../webhooks/webhook.rules';
+import { reviewCampaignRules } from '../../campaigns/review-campaign.rules';
 import type { RuleMap } from './apply-rules';
 
 /** Structural types: what they carry is checked by the rules of the nodes inside them. */
@@ -57,4 +58,5 @@ export const ruleMap: RuleMap = merge(
   domainRules,
   eventRules,
   webhookRules,
+  reviewCampaignRules,
 );

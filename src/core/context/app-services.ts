@@ -24,6 +24,7 @@ import { EventFeedService } from '../../events/event-feed.service';
 import { webhookSecretSealer, webhookUrlPolicy } from '../../webhooks/create-webhook-worker';
 import { WebhookDeliveryService } from '../../webhooks/webhook-delivery.service';
 import { WebhookEndpointService } from '../../webhooks/webhook-endpoint.service';
+import { createReviewCampaignServices } from '../../campaigns/create-review-campaign-services';
 import type { AppConfig } from '../config';
 import { CursorCodec } from '../pagination/cursor-codec';
 import { KeysetPaginator } from '../pagination/keyset-paginator';
@@ -38,7 +39,7 @@ export function createAppServices(config: AppConfig, dataSource: DataSource, cat
   const paginator = new KeysetPaginator(dataSource, cursors);
   const domains = new OrganisationDomainService(dataSource, audit, new TxtRecordResolver({ servers: config.DNS_SERVERS, timeoutMs: config.DNS_TIMEOUT_MS, tries: config.DNS_TRIES }));
   const organisations = new OrganisationService(dataSource, audit, membershipWriter, catalogue, paginator, domains);
-  return {
+  const services = {
     config,
     dataSource,
     catalogue,
@@ -69,6 +70,7 @@ export function createAppServices(config: AppConfig, dataSource: DataSource, cat
       defaultOrganisationSlug: config.DEFAULT_ORGANISATION,
     }),
   };
+  return { ...services, ...createReviewCampaignServices(services, paginator) };
 }
 
 export type AppServices = ReturnType<typeof createAppServices>;

@@ -8,6 +8,7 @@ import { createTeamLoaders } from '../../teams/team.loaders';
 import { createUserLoaders } from '../../users/user.loaders';
 import { createEventLoaders } from '../../events/event.loaders';
 import { createWebhookLoaders } from '../../webhooks/webhook.loaders';
+import { createReviewCampaignLoaders } from '../../campaigns/review-campaign.loaders';
 import type { PermissionCatalogue } from '../permissions/permission-catalogue';
 
 /** Every per-request DataLoader, from the feature folders. */
@@ -22,6 +23,7 @@ export function createLoaders(dataSource: DataSource, _catalogue: PermissionCata
     ...createDomainLoaders(dataSource),
     ...createEventLoaders(dataSource),
     ...createWebhookLoaders(dataSource),
+    ...createReviewCampaignLoaders(dataSource),
   };
 }
 

@@ -6,6 +6,7 @@ import { AuditLogImmutable1764100000001 } from '../../../migrations/176410000000
 import { OrganisationDomains1764200000000 } from '../../../migrations/1764200000000-OrganisationDomains';
 import { DomainEvents1764300000000 } from '../../../migrations/1764300000000-DomainEvents';
 import { Webhooks1764300000001 } from '../../../migrations/1764300000001-Webhooks';
+import { ReviewCampaigns1765000000000 } from '../../../migrations/1765000000000-ReviewCampaigns';
 
 /** Every migration, oldest first. Listed explicitly so the same list serves ts and compiled js. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   OrganisationDomains1764200000000,
   DomainEvents1764300000000,
   Webhooks1764300000001,
+  ReviewCampaigns1765000000000,
 ];

@@ -20,6 +20,9 @@ import { AuditEventResolver, OrganisationAuditLogResolver } from '../../audit/au
 import { OrganisationDomainResolver, OrganisationDomainsResolver } from '../../domains/organisation-domain.resolver';
 import { EventConnectionResolver, EventResolver, OrganisationEventsResolver } from '../../events/event.resolver';
 import { OrganisationWebhooksResolver, WebhookDeliveryResolver, WebhookEndpointResolver } from '../../webhooks/webhook.resolver';
+import { OrganisationReviewCampaignsResolver, ReviewCampaignResolver } from '../../campaigns/review-campaign.resolver';
+import { reviewCampaignReferenceResolvers } from '../../campaigns/review-campaign.reference';
+import { ReviewItemResolver, ReviewScopeResolver } from '../../campaigns/review-item.resolver';
 import { applyRules } from '../authz/apply-rules';
 import { ruleMap } from '../authz/rule-map';
 import { referenceResolvers } from '../federation/reference-resolvers';
@@ -54,6 +57,10 @@ export const resolverClasses = [
   OrganisationWebhooksResolver,
   WebhookEndpointResolver,
   WebhookDeliveryResolver,
+  OrganisationReviewCampaignsResolver,
+  ReviewCampaignResolver,
+  ReviewItemResolver,
+  ReviewScopeResolver,
 ] as const;
 
 const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])`;
@@ -77,7 +84,7 @@ export async function buildAppSchema(options: { rules?: boolean } = {}): Promise
   const schema = buildSubgraphSchema([
     {
       typeDefs: gql`${FEDERATION_LINK}\n${printSchemaWithDirectives(typeGraphQLSchema)}`,
-      resolvers: mergeResolvers(createResolversMap(typeGraphQLSchema) as Record<string, any>, referenceResolvers),
+      resolvers: mergeResolvers(createResolversMap(typeGraphQLSchema) as Record<string, any>, referenceResolvers, reviewCampaignReferenceResolvers),
     },
   ]);
   return options.rules === false ? schema : applyRules(schema, ruleMap);

@@ -26,6 +26,7 @@ import { createRequestObserver } from '../observability/request-observer';
 import type { Tracing } from '../observability/tracing';
 import { corsPolicy } from './cors-policy';
 import { graphiqlRoutes } from './graphiql';
+import { reviewCampaignReport } from '../../campaigns/review-campaign-report.route';
 
 export interface AppHandle {
   httpServer: http.Server;
@@ -99,6 +100,8 @@ export async function createApp(services: AppServices, schema: GraphQLSchema, au
       },
     }),
   );
+  // Access-review campaign reports as CSV (same bearer token and permission as the API).
+  app.get('/reports/review-campaigns/:id.csv', observer.start, observer.enterScope, reviewCampaignReport(services, authenticator));
   app.use(jsonErrors);
   return {
     httpServer,
