@@ -1,4 +1,4 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../core/context/request-context';
 import { PageArgs, type Connection } from '../core/graphql/connection';
 import type { MembershipEntity } from '../memberships/membership.entity';
@@ -22,6 +22,11 @@ export class OrganisationReviewCampaignsResolver {
 
 @Resolver(() => ReviewCampaignType)
 export class ReviewCampaignResolver {
+  @Query(() => ReviewCampaignType, { nullable: true, description: 'access:review in its organisation; null when it does not exist or you cannot see it' })
+  reviewCampaign(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string): Promise<ReviewCampaignView | null> {
+    return ctx.services.reviewCampaigns.findVisible(ctx, id);
+  }
+
   @Mutation(() => ReviewCampaignType, { description: 'access:review. Snapshots the grants in scope as items to review' })
   createReviewCampaign(@Ctx() ctx: RequestContext, @Arg('input', () => CreateReviewCampaignInput) input: CreateReviewCampaignInput): Promise<ReviewCampaignView> {
     return ctx.services.reviewCampaigns.create(ctx, input);

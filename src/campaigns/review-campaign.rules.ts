@@ -1,7 +1,7 @@
 import { allow, or } from 'graphql-shield';
 import type { AccessSnapshot } from '../access/access-snapshot';
 import type { RuleMap } from '../core/authz/apply-rules';
-import { decidePermission, holdsOnArgument, holdsOnParent, withAccess } from '../core/authz/common-rules';
+import { decidePermission, holdsOnArgument, holdsOnParent, isAuthenticated, withAccess } from '../core/authz/common-rules';
 import { fieldRule, objectRule } from '../core/authz/rule-engine';
 import type { RequestContext } from '../core/context/request-context';
 import { AppError, ErrorCode } from '../core/errors';
@@ -37,6 +37,10 @@ const reviewsCampaignById = fieldRule('reviewsCampaign:id', (_parent, args: { id
 const decidesItemById = fieldRule('decidesReviewItem:id', (_parent, args: { id: string }, ctx: RequestContext) => settle(requireDecidableItem(ctx, args.id)));
 
 export const reviewCampaignRules: RuleMap = {
+  Query: {
+    // Answers null for a campaign the caller may not review (access:review in its organisation).
+    reviewCampaign: isAuthenticated,
+  },
   Mutation: {
     createReviewCampaign: holdsOnArgument('access:review'),
     // The services check the same again, inside their transactions.

@@ -1,0 +1,324 @@
+import { randomBytes } from 'node:crypto';
+import { parse } from 'csv-parse/sync';
+import { ReviewCampaignSweeper } from '../src/campaigns/review-campaign.sweeper';
+import { MembershipStatus } from '../src/memberships/membership-status';
+import { contractOperation } from './support/contract';
+import { addMember, createOrganisation, memberWith, platformAdmin, signIn, type SignedInUser, type TestOrganisation } from './support/factories';
+import { expectNothingWritten } from './support/nothing-written';
+import { seedMembers } from './support/seed';
+import { errorCodes, startTestService, type GraphQLResponse, type TestService } from './support/test-service';
+
+type Member = SignedInUser & { membershipId: string };
+
+const CREATE = `mutation($input: CreateReviewCampaignInput!) {
+  createReviewCampaign(input: $input) {
+    id name status dueAt defaultDecision recurrenceMonths closedAt
+    scope { kind roles { id } teams { id } } reviewer { id } progress { total decided kept revoked }
+  }
+}`;
+const DECIDE = `mutation($id: ID!, $decision: ReviewDecision!, $comment: String) {
+  decideReviewItem(id: $id, decision: $decision, comment: $comment) { id decision comment decidedAt outcome outcomeReason decidedBy { id } }
+}`;
+const CLOSE = `mutation($id: ID!) { closeReviewCampaign(id: $id) { id status closedAt progress { total decided kept revoked } } }`;
+const ITEM_FIELDS = `id kind grantName effectivePermissions lastSignInAt decision comment decidedAt outcome outcomeReason
+  member { id } user { id displayName } role { id name } team { id name } reviewer { id } decidedBy { id }`;
+const CAMPAIGN = `query($id: ID!, $decided: Boolean, $first: Int, $after: String) {
+  reviewCampaign(id: $id) {
+    id name status closedAt progress { total decided kept revoked }
+    items(first: $first, after: $after, decided: $decided) { totalCount pageInfo { hasNextPage endCursor } edges { node { ${ITEM_FIELDS} } } }
+  }
+}`;
+const CAMPAIGNS = `query($organisationId: ID!, $first: Int) {
+  organisation(id: $organisationId) {
+    reviewCampaigns(first: $first) {
+      totalCount
+      edges { node { id name status progress { total decided kept revoked } items(first: 100) { totalCount edges { node { id team { id } } } } } }
+    }
+  }
+}`;
+const ENTITIES = `query($representations: [_Any!]!) { _entities(representations: $representations) { ... on ReviewCampaign { id name } } }`;
+const ASSIGN_ROLES = contractOperation('AssignRoles');
+const CREATE_TEAM = contractOperation('CreateTeam');
+const ADD_TEAM_MEMBER = contractOperation('AddTeamMember');
+const SET_TEAM_ROLES = contractOperation('SetTeamRoles');
+const CREATE_ROLE = contractOperation('CreateRole');
+const ACCESS_REVIEW = contractOperation('AccessReview');
+
+const DAY = 86_400_000;
+const NO_SUCH_ID = '00000000-0000-4000-8000-000000000000';
+const inDays = (days: number) => new Date(Date.now() + days * DAY).toISOString();
+
+/** One organisation with a cast: an Owner, an Admin, an auditor (access:review only), a team with its lead and two developers. */
+interface World {
+  org: TestOrganisation;
+  owner: Member;
+  admin: Member;
+  auditor: Member;
+  lead: Member;
+  dev1: Member;
+  dev2: Member;
+  team: string;
+  roles: Record<'owner' | 'admin' | 'member' | 'viewer' | 'auditor' | 'deployer', string>;
+}
+
+interface Item {
+  id: string;
+  kind: 'ROLE' | 'TEAM_PLACE';
+  grantName: string;
+  effectivePermissions: string[];
+  lastSignInAt: string | null;
+  decision: string | null;
+  comment: string | null;
+  decidedAt: string | null;
+  outcome: string;
+  outcomeReason: string | null;
+  member: { id: string } | null;
+  user: { id: string; displayName: string } | null;
+  role: { id: string; name: string } | null;
+  team: { id: string; name: string } | null;
+  reviewer: { id: string } | null;
+  decidedBy: { id: string } | null;
+}
+
+describe('access-review campaigns', () => {
+  let service: TestService;
+  let admin: SignedInUser;
+  let other: TestOrganisation;
+  let otherMember: Member;
+
+  const sql = (text: string, parameters: unknown[] = []) => service.database.dataSource.query(text, parameters);
+  const ok = <T = any>(response: GraphQLResponse<T>): T => {
+    expect(response.errors).toBeUndefined();
+    return response.data as T;
+  };
+  const unique = () => randomBytes(3).toString('hex');
+  const builtIn = async (organisationId: string, key: string) => (await sql('SELECT id FROM roles WHERE organisation_id = $1 AND built_in_key = $2', [organisationId, key]))[0].id as string;
+  const membershipOf = async (organisationId: string, userId: string) => (await sql('SELECT id FROM memberships WHERE organisation_id = $1 AND user_id = $2', [organisationId, userId]))[0].id as string;
+  const createRole = async (org: TestOrganisation, name: string, permissions: string[]) =>
+    ok(await service.graphql(CREATE_ROLE, { input: { organisationId: org.id, name, description: '', permissions } }, org.owner.token)).createRole.id as string;
+  const memberWithRole = async (org: TestOrganisation, roleId: string, name: string): Promise<Member> => {
+    const user = await signIn(service, { name });
+    return { ...user, membershipId: await addMember(service, org.id, user.userId, { roleIds: [roleId] }) };
+  };
+  const addToTeam = async (org: TestOrganisation, teamId: string, membershipId: string, role: 'MANAGER' | 'MEMBER') =>
+    ok(await service.graphql(ADD_TEAM_MEMBER, { input: { teamId, membershipId, role } }, org.owner.token));
+  const hasRole = async (membershipId: string, roleId: string) => (await sql('SELECT 1 FROM membership_roles WHERE membership_id = $1 AND role_id = $2', [membershipId, roleId])).length > 0;
+  const inTeam = async (membershipId: string, teamId: string) => (await sql('SELECT 1 FROM team_members WHERE membership_id = $1 AND team_id = $2', [membershipId, teamId])).length > 0;
+  const activeOwners = async (organisationId: string) =>
+    Number(
+      (
+        await sql(
+          `SELECT count(*) AS n FROM memberships m JOIN membership_roles mr ON mr.membership_id = m.id JOIN roles r ON r.id = mr.role_id
+           WHERE m.organisation_id = $1 AND m.status = 'ACTIVE' AND r.built_in_key = 'owner'`,
+          [organisationId],
+        )
+      )[0].n,
+    );
+
+  async function world(): Promise<World> {
+    const org = await createOrganisation(service, admin, await signIn(service, { name: 'Olive Owner' }));
+    const owner = { ...org.owner, membershipId: await membershipOf(org.id, org.owner.userId) };
+    const roles = {
+      owner: await builtIn(org.id, 'owner'),
+      admin: await builtIn(org.id, 'admin'),
+      member: await builtIn(org.id, 'member'),
+      viewer: await builtIn(org.id, 'viewer'),
+      auditor: await createRole(org, 'Auditor', ['access:review']),
+      deployer: await createRole(org, 'Deployer', ['audit:read']),
+    };
+    const adminMember = await memberWith(service, org.id, ['admin'], { name: 'Ada Admin' });
+    const auditor = await memberWithRole(org, roles.auditor, 'Aud Auditor');
+    const lead = await memberWith(service, org.id, ['member'], { name: 'Lea Lead' });
+    const dev1 = await memberWith(service, org.id, ['member'], { name: 'Dev One' });
+    const dev2 = await memberWith(service, org.id, ['viewer'], { name: 'Dev Two' });
+    const team = ok(await service.graphql(CREATE_TEAM, { input: { organisationId: org.id, name: 'Platform', description: '' } }, org.owner.token)).createTeam.id as string;
+    ok(await service.graphql(SET_TEAM_ROLES, { teamId: team, roleIds: [roles.deployer] }, org.owner.token));
+    await addToTeam(org, team, lead.membershipId, 'MANAGER');
+    await addToTeam(org, team, dev1.membershipId, 'MEMBER');
+    await addToTeam(org, team, dev2.membershipId, 'MEMBER');
+    return { org, owner, admin: adminMember, auditor, lead, dev1, dev2, team, roles };
+  }
+
+  const campaignInput = (w: World, overrides: Record<string, unknown> = {}) => ({
+    organisationId: w.org.id,
+    name: `Quarterly review ${unique()}`,
+    scope: { kind: 'ALL' },
+    dueAt: inDays(14),
+    ...overrides,
+  });
+  const create = async (w: World, overrides: Record<string, unknown> = {}, token = w.owner.token) =>
+    ok(await service.graphql(CREATE, { input: campaignInput(w, overrides) }, token)).createReviewCampaign;
+  const itemsOf = async (campaignId: string, token: string, decided?: boolean): Promise<Item[]> => {
+    const items: Item[] = [];
+    let after: string | null = null;
+    do {
+      const data: any = ok(await service.graphql(CAMPAIGN, { id: campaignId, decided, first: 100, after }, token));
+      items.push(...data.reviewCampaign.items.edges.map((edge: { node: Item }) => edge.node));
+      after = data.reviewCampaign.items.pageInfo.hasNextPage ? data.reviewCampaign.items.pageInfo.endCursor : null;
+    } while (after);
+    return items;
+  };
+  const itemOf = (items: Item[], member: Member, grantName: string): Item => {
+    const found = items.find((item) => item.member?.id === member.membershipId && item.grantName === grantName);
+    if (!found) throw new Error(`no item for ${member.membershipId} × ${grantName}`);
+    return found;
+  };
+  const decide = (itemId: string, decision: 'KEEP' | 'REVOKE', token: string, comment?: string) => service.graphql(DECIDE, { id: itemId, decision, comment }, token);
+  const auditActions = async (organisationId: string, prefix: string) =>
+    (await sql(`SELECT action, details FROM audit_events WHERE organisation_id = $1 AND action LIKE $2 ORDER BY occurred_at, id`, [organisationId, `${prefix}%`])) as { action: string; details: any }[];
+  const eventTypes = async (organisationId: string) =>
+    ((await sql(`SELECT type FROM events WHERE organisation_id = $1 ORDER BY sequence`, [organisationId])) as { type: string }[]).map((row) => row.type);
+  const sweeper = () => new ReviewCampaignSweeper(service.database.dataSource, service.service.services.reviewCampaignCloser, { intervalMs: 0 });
+  const report = (campaignId: string, token: string | null) =>
+    fetch(service.url.replace(/\/graphql$/, `/reports/review-campaigns/${campaignId}.csv`), { headers: token ? { authorization: `Bearer ${token}` } : {} });
+
+  beforeAll(async () => {
+    service = await startTestService();
+    admin = await platformAdmin(service);
+    other = await createOrganisation(service, admin);
+    otherMember = await memberWith(service, other.id, ['admin']);
+  });
+  afterAll(() => service.stop());
+
+  describe('creating a campaign', () => {
+    it('snapshots every grant in scope ALL: member × role and member × team place, with reviewers, permissions and sign-ins', async () => {
+      const w = await world();
+      const campaign = await create(w);
+      expect(campaign).toMatchObject({ status: 'OPEN', defaultDecision: 'KEEP', recurrenceMonths: null, closedAt: null, scope: { kind: 'ALL', roles: [], teams: [] }, reviewer: { id: w.owner.membershipId } });
+      const [{ count }] = await sql(
+        `SELECT (SELECT count(*) FROM membership_roles WHERE organisation_id = $1) + (SELECT count(*) FROM team_members WHERE organisation_id = $1) AS count`,
+        [w.org.id],
+      );
+      expect(campaign.progress).toEqual({ total: Number(count), decided: 0, kept: 0, revoked: 0 });
+      const items = await itemsOf(campaign.id, w.owner.token);
+      expect(items).toHaveLength(Number(count));
+      // In member-name order: Ada, Aud, Dev One, Dev Two, Lea, Olive.
+      expect(items.map((item) => item.user?.displayName)).toEqual([...items.map((item) => item.user?.displayName)].sort((a, b) => (a as string).localeCompare(b as string)));
+
+      const place = itemOf(items, w.dev1, 'Platform');
+      expect(place).toMatchObject({ kind: 'TEAM_PLACE', role: null, team: { id: w.team, name: 'Platform' }, reviewer: { id: w.lead.membershipId }, decision: null, outcome: 'PENDING' });
+      const direct = itemOf(items, w.dev1, 'Member');
+      expect(direct).toMatchObject({ kind: 'ROLE', role: { id: w.roles.member }, team: null, reviewer: { id: w.owner.membershipId } });
+      // The lead's own place: no other manager, so the campaign owner reviews it; the owner's own access: nobody assigned.
+      expect(itemOf(items, w.lead, 'Platform').reviewer).toEqual({ id: w.owner.membershipId });
+      expect(itemOf(items, w.owner, 'Owner').reviewer).toBeNull();
+
+      // The member's effective permissions and last sign-in as they were.
+      const membership = ok(await service.graphql('query($id: ID!) { organisation(id: $id) { members(first: 100) { edges { node { id effectivePermissions } } } } }', { id: w.org.id }, w.owner.token));
+      const dev1Permissions = membership.organisation.members.edges.find((edge: any) => edge.node.id === w.dev1.membershipId).node.effectivePermissions;
+      expect(place.effectivePermissions).toEqual(dev1Permissions);
+      expect(dev1Permissions).toEqual(expect.arrayContaining(['audit:read', 'members:read']));
+      const [{ last_sign_in_at: signedIn }] = await sql('SELECT last_sign_in_at FROM users WHERE id = $1', [w.dev1.userId]);
+      expect(place.lastSignInAt).toBe(signedIn.toISOString());
+
+      const [audit] = await auditActions(w.org.id, 'review_campaign.');
+      expect(audit).toMatchObject({ action: 'review_campaign.created', details: { campaignId: campaign.id, items: Number(count), scope: { kind: 'ALL' }, reviewerMembershipId: w.owner.membershipId } });
+      expect(await eventTypes(w.org.id)).toContain('review_campaign.created');
+    });
+
+    it('PRIVILEGED covers exactly the members accessReview calls privileged, through their privileged grants only', async () => {
+      const w = await world();
+      const roleManager = await createRole(w.org, 'Role manager', ['roles:manage']);
+      ok(await service.graphql(ASSIGN_ROLES, { input: { organisationId: w.org.id, membershipIds: [w.dev2.membershipId], roleIds: [roleManager], mode: 'ADD' } }, w.owner.token));
+      const ops = ok(await service.graphql(CREATE_TEAM, { input: { organisationId: w.org.id, name: 'Ops', description: '' } }, w.owner.token)).createTeam.id;
+      ok(await service.graphql(SET_TEAM_ROLES, { teamId: ops, roleIds: [w.roles.admin] }, w.owner.token));
+      await addToTeam(w.org, ops, w.dev1.membershipId, 'MEMBER');
+      const campaign = await create(w, { scope: { kind: 'PRIVILEGED' } });
+      const items = await itemsOf(campaign.id, w.owner.token);
+      expect(items.map((item) => [item.user?.displayName, item.grantName]).sort()).toEqual(
+        [['Olive Owner', 'Owner'], ['Ada Admin', 'Admin'], ['Dev Two', 'Role manager'], ['Dev One', 'Ops']].sort(),
+      );
+      const review = ok(await service.graphql(ACCESS_REVIEW, { organisationId: w.org.id }, w.owner.token));
+      const privileged = review.organisation.accessReview.privilegedMembers.map((member: { id: string }) => member.id).sort();
+      expect([...new Set(items.map((item) => item.member?.id))].sort()).toEqual(privileged);
+    });
+
+    it('ROLES covers direct holders and places in teams granting the roles; TEAMS the places of the teams', async () => {
+      const w = await world();
+      const byRoles = await create(w, { scope: { kind: 'ROLES', roleIds: [w.roles.deployer, w.roles.viewer] } });
+      expect(byRoles.scope.roles.map((role: { id: string }) => role.id).sort()).toEqual([w.roles.deployer, w.roles.viewer].sort());
+      const roleItems = await itemsOf(byRoles.id, w.owner.token);
+      expect(roleItems.map((item) => [item.user?.displayName, item.grantName]).sort()).toEqual(
+        [['Dev Two', 'Viewer'], ['Dev One', 'Platform'], ['Dev Two', 'Platform'], ['Lea Lead', 'Platform']].sort(),
+      );
+      const byTeams = await create(w, { scope: { kind: 'TEAMS', teamIds: [w.team] } });
+      expect(byTeams.scope).toEqual({ kind: 'TEAMS', roles: [], teams: [{ id: w.team }] });
+      expect((await itemsOf(byTeams.id, w.owner.token)).map((item) => item.user?.displayName).sort()).toEqual(['Dev One', 'Dev Two', 'Lea Lead']);
+    });
+
+    it('refuses bad input with BAD_USER_INPUT naming the field, and writes nothing', async () => {
+      const w = await world();
+      const otherRole = await builtIn(other.id, 'viewer');
+      const otherTeam = ok(await service.graphql(CREATE_TEAM, { input: { organisationId: other.id, name: 'Theirs', description: '' } }, other.owner.token)).createTeam.id;
+      const deactivated = await memberWith(service, w.org.id, ['admin'], { status: MembershipStatus.DEACTIVATED });
+      const cases: [string, Record<string, unknown>, string | RegExp][] = [
+        ['an empty name', { name: '   ' }, 'name'],
+        ['a name too long', { name: 'x'.repeat(201) }, 'name'],
+        ['a due date in the past', { dueAt: inDays(-1) }, 'dueAt'],
+        ['a due date more than two years ahead', { dueAt: inDays(800) }, 'dueAt'],
+        ['ROLES without roles', { scope: { kind: 'ROLES' } }, 'scope.roleIds'],
+        ['ALL with roles', { scope: { kind: 'ALL', roleIds: [w.roles.member] } }, 'scope.roleIds'],
+        ['TEAMS with roles', { scope: { kind: 'TEAMS', teamIds: [w.team], roleIds: [w.roles.member] } }, 'scope.roleIds'],
+        ["another organisation's role", { scope: { kind: 'ROLES', roleIds: [otherRole] } }, 'scope.roleIds'],
+        ['a role id that is no id', { scope: { kind: 'ROLES', roleIds: ['nope'] } }, 'scope.roleIds'],
+        ["another organisation's team", { scope: { kind: 'TEAMS', teamIds: [otherTeam] } }, 'scope.teamIds'],
+        ['an unknown team', { scope: { kind: 'TEAMS', teamIds: [NO_SUCH_ID] } }, 'scope.teamIds'],
+        ['recurrence 0', { recurrenceMonths: 0 }, 'recurrenceMonths'],
+        ['recurrence 25', { recurrenceMonths: 25 }, 'recurrenceMonths'],
+        ["another organisation's member as reviewer", { reviewerMembershipId: otherMember.membershipId }, 'reviewerMembershipId'],
+        ['a reviewer without access:review', { reviewerMembershipId: w.dev1.membershipId }, 'reviewerMembershipId'],
+        ['a deactivated reviewer', { reviewerMembershipId: deactivated.membershipId }, 'reviewerMembershipId'],
+      ];
+      await expectNothingWritten(service.database.dataSource, async () => {
+        for (const [label, overrides, field] of cases) {
+          const response = await service.graphql(CREATE, { input: campaignInput(w, overrides) }, w.owner.token);
+          expect([label, errorCodes(response), response.errors?.[0].extensions?.field]).toEqual([label, ['BAD_USER_INPUT'], field]);
+        }
+        const notADate = await service.graphql(CREATE, { input: campaignInput(w, { dueAt: 'next tuesday' }) }, w.owner.token);
+        expect(errorCodes(notADate)).toEqual(['BAD_USER_INPUT']);
+      });
+    });
+
+    it('needs access:review (FORBIDDEN); another organisation looks missing (NOT_FOUND); nobody signed in is UNAUTHENTICATED', async () => {
+      const w = await world();
+      await expectNothingWritten(service.database.dataSource, async () => {
+        expect(errorCodes(await service.graphql(CREATE, { input: campaignInput(w) }, w.dev1.token))).toEqual(['FORBIDDEN']);
+        expect(errorCodes(await service.graphql(CREATE, { input: campaignInput(w) }, other.owner.token))).toEqual(['NOT_FOUND']);
+        expect(errorCodes(await service.graphql(CREATE, { input: campaignInput(w) }, null))).toEqual(['UNAUTHENTICATED']);
+      });
+      // An auditor (access:review only) may run one, and owns it by default.
+      expect((await create(w, {}, w.auditor.token)).reviewer).toEqual({ id: w.auditor.membershipId });
+    });
+
+    it('snapshots in the same number of statements for 10 and 200 members', async () => {
+      const counts: number[] = [];
+      for (const size of [10, 200]) {
+        const w = await world();
+        await seedMembers(service.database.dataSource, w.org.id, { count: size, rolesEach: 2, teamsEach: 1 });
+        const measured = await service.countStatements(CREATE, { input: campaignInput(w) }, w.owner.token);
+        expect(measured.response.errors).toBeUndefined();
+        expect(measured.response.data.createReviewCampaign.progress.total).toBeGreaterThan(size * 3);
+        counts.push(measured.count);
+      }
+      process.stdout.write(`createReviewCampaign statements (10 / 200 members): ${counts.join(' / ')}\n`);
+      expect(counts[1]).toBe(counts[0]);
+      expect(counts[0]).toBeLessThanOrEqual(15);
+    });
+
+    it('refuses a scope larger than REVIEW_CAMPAIGN_MAX_ITEMS (BAD_USER_INPUT naming the limit), writing nothing', async () => {
+      const limited = await startTestService({ REVIEW_CAMPAIGN_MAX_ITEMS: '3' });
+      try {
+        const organisation = await createOrganisation(limited, await platformAdmin(limited));
+        await seedMembers(limited.database.dataSource, organisation.id, { count: 3, rolesEach: 1 });
+        await expectNothingWritten(limited.database.dataSource, async () => {
+          const response = await limited.graphql(CREATE, { input: { organisationId: organisation.id, name: 'Too big', scope: { kind: 'ALL' }, dueAt: inDays(3) } }, organisation.owner.token);
+          expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
+          expect(response.errors?.[0].extensions).toMatchObject({ limit: 'REVIEW_CAMPAIGN_MAX_ITEMS', maximum: 3, actual: 4 });
+        });
+      } finally {
+        await limited.stop();
+      }
+    });
+  });
+  //__TESTS__
+});
