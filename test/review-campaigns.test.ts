@@ -28,11 +28,11 @@ const CAMPAIGN = `query($id: ID!, $decided: Boolean, $first: Int, $after: String
     items(first: $first, after: $after, decided: $decided) { totalCount pageInfo { hasNextPage endCursor } edges { node { ${ITEM_FIELDS} } } }
   }
 }`;
-const CAMPAIGNS = `query($organisationId: ID!, $first: Int) {
+const CAMPAIGNS = `query($organisationId: ID!) {
   organisation(id: $organisationId) {
-    reviewCampaigns(first: $first) {
+    reviewCampaigns(first: 5) {
       totalCount
-      edges { node { id name status progress { total decided kept revoked } items(first: 100) { totalCount edges { node { id team { id } } } } } }
+      edges { node { id name status progress { total decided kept revoked } items(first: 20) { totalCount edges { node { id team { id } } } } } }
     }
   }
 }`;
@@ -173,7 +173,8 @@ describe('access-review campaigns', () => {
     fetch(service.url.replace(/\/graphql$/, `/reports/review-campaigns/${campaignId}.csv`), { headers: token ? { authorization: `Bearer ${token}` } : {} });
 
   beforeAll(async () => {
-    service = await startTestService();
+    if (process.env.DEBUG_LOG) require('../src/core/logger').redirectLogs({ write: (line: string) => process.stderr.write(line) });
+    service = await startTestService({ LOG_LEVEL: process.env.DEBUG_LOG ?? 'silent' });
     admin = await platformAdmin(service);
     other = await createOrganisation(service, admin);
     otherMember = await memberWith(service, other.id, ['admin']);
@@ -318,6 +319,127 @@ describe('access-review campaigns', () => {
       } finally {
         await limited.stop();
       }
+    });
+  });
+  describe('deciding items', () => {
+    it('KEEP records the decision; REVOKE takes the grant away at once through the team-membership and role-assignment services', async () => {
+      const w = await world();
+      const campaign = await create(w);
+      const items = await itemsOf(campaign.id, w.owner.token);
+
+      const kept = ok(await decide(itemOf(items, w.dev2, 'Viewer').id, 'KEEP', w.owner.token, '  still needed  ')).decideReviewItem;
+      expect(kept).toMatchObject({ decision: 'KEEP', comment: 'still needed', outcome: 'KEPT', decidedBy: { id: w.owner.userId } });
+      expect(kept.decidedAt).toEqual(expect.any(String));
+
+      // The team's lead reviews its places.
+      const place = ok(await decide(itemOf(items, w.dev1, 'Platform').id, 'REVOKE', w.lead.token, 'moved to another team')).decideReviewItem;
+      expect(place).toMatchObject({ decision: 'REVOKE', outcome: 'REVOKED', decidedBy: { id: w.lead.userId } });
+      expect(await inTeam(w.dev1.membershipId, w.team)).toBe(false);
+      const direct = ok(await decide(itemOf(items, w.dev1, 'Member').id, 'REVOKE', w.owner.token)).decideReviewItem;
+      expect(direct.outcome).toBe('REVOKED');
+      expect(await hasRole(w.dev1.membershipId, w.roles.member)).toBe(false);
+
+      // Audited and evented by the services that made the change, and as decisions.
+      const removed = (await auditActions(w.org.id, 'team.member-removed')).at(-1);
+      expect(removed?.details).toMatchObject({ membershipId: w.dev1.membershipId, via: 'access-review', campaignId: campaign.id });
+      const assigned = (await auditActions(w.org.id, 'member.roles-assigned')).at(-1);
+      expect(assigned?.details).toMatchObject({ mode: 'REMOVE', removed: [{ membershipId: w.dev1.membershipId, roleId: w.roles.member }], via: 'access-review' });
+      const decided = await auditActions(w.org.id, 'review_item.decided');
+      expect(decided.map((row) => [row.details.decision, row.details.outcome, row.details.comment])).toEqual([
+        ['KEEP', 'KEPT', 'still needed'],
+        ['REVOKE', 'REVOKED', 'moved to another team'],
+        ['REVOKE', 'REVOKED', null],
+      ]);
+      const events = await eventTypes(w.org.id);
+      expect(events.slice(-5)).toEqual(['review_item.decided', 'team.member_removed', 'review_item.decided', 'membership.roles_changed', 'review_item.decided']);
+
+      const progress = ok(await service.graphql(CAMPAIGN, { id: campaign.id, decided: true }, w.owner.token)).reviewCampaign;
+      expect(progress.progress).toMatchObject({ decided: 3, kept: 1, revoked: 2 });
+      expect(progress.items.totalCount).toBe(3);
+      expect((await itemsOf(campaign.id, w.owner.token, false)).length).toBe(progress.progress.total - 3);
+    });
+
+    it('never lets anyone review their own access; others’ assignments are FORBIDDEN; unassigned items go to holders of access:review', async () => {
+      const w = await world();
+      const campaign = await create(w);
+      const items = await itemsOf(campaign.id, w.owner.token);
+      const ownOwner = itemOf(items, w.owner, 'Owner');
+      await expectNothingWritten(service.database.dataSource, async () => {
+        expect(errorCodes(await decide(ownOwner.id, 'KEEP', w.owner.token))).toEqual(['FORBIDDEN']);
+        // The lead manages the team but their own place is still theirs.
+        expect(errorCodes(await decide(itemOf(items, w.lead, 'Platform').id, 'KEEP', w.lead.token))).toEqual(['FORBIDDEN']);
+        // An Admin holds access:review, but the campaign owner was assigned this one.
+        expect(errorCodes(await decide(itemOf(items, w.dev1, 'Member').id, 'KEEP', w.admin.token))).toEqual(['FORBIDDEN']);
+        // Someone who reviews nothing here does not even see it; nor does another organisation.
+        expect(errorCodes(await decide(itemOf(items, w.dev1, 'Member').id, 'KEEP', w.dev2.token))).toEqual(['NOT_FOUND']);
+        expect(errorCodes(await decide(itemOf(items, w.dev1, 'Member').id, 'KEEP', other.owner.token))).toEqual(['NOT_FOUND']);
+        expect(errorCodes(await decide('nope', 'KEEP', w.owner.token))).toEqual(['NOT_FOUND']);
+        expect(errorCodes(await decide(NO_SUCH_ID, 'KEEP', w.owner.token))).toEqual(['NOT_FOUND']);
+        expect(errorCodes(await decide(itemOf(items, w.dev1, 'Member').id, 'KEEP', w.owner.token, 'x'.repeat(1001)))).toEqual(['BAD_USER_INPUT']);
+      });
+      // Nobody was assigned the owner's own access: another holder of access:review decides it.
+      expect(ok(await decide(ownOwner.id, 'KEEP', w.admin.token)).decideReviewItem).toMatchObject({ outcome: 'KEPT', decidedBy: { id: w.admin.userId } });
+      // A decision is final.
+      expect(errorCodes(await decide(ownOwner.id, 'REVOKE', w.admin.token))).toEqual(['CONFLICT']);
+      expect(await hasRole(w.owner.membershipId, w.roles.owner)).toBe(true);
+    });
+
+    it('a revoke follows the escalation rules of the services: a refusal rolls back and the item stays undecided', async () => {
+      const w = await world();
+      // The auditor owns this campaign: access:review, but not members:assign-roles.
+      const audited = await create(w, { reviewerMembershipId: w.auditor.membershipId }, w.auditor.token);
+      const auditedItems = await itemsOf(audited.id, w.auditor.token);
+      await expectNothingWritten(service.database.dataSource, async () => {
+        const refused = await decide(itemOf(auditedItems, w.dev1, 'Member').id, 'REVOKE', w.auditor.token);
+        expect(errorCodes(refused)).toEqual(['FORBIDDEN']);
+        expect(refused.errors?.[0].message).toMatch(/members:assign-roles/);
+      });
+      expect(ok(await decide(itemOf(auditedItems, w.dev1, 'Member').id, 'KEEP', w.auditor.token)).decideReviewItem.outcome).toBe('KEPT');
+      // An Admin owns this one: only an Owner takes the Owner role away.
+      const byAdmin = await create(w, { scope: { kind: 'PRIVILEGED' } }, w.admin.token);
+      const ownerItem = itemOf(await itemsOf(byAdmin.id, w.admin.token), w.owner, 'Owner');
+      expect(ownerItem.reviewer).toEqual({ id: w.admin.membershipId });
+      await expectNothingWritten(service.database.dataSource, async () => {
+        const refused = await decide(ownerItem.id, 'REVOKE', w.admin.token);
+        expect(errorCodes(refused)).toEqual(['FORBIDDEN']);
+        expect(refused.errors?.[0].message).toMatch(/Only an Owner/);
+      });
+      expect((await itemsOf(byAdmin.id, w.admin.token)).find((item) => item.id === ownerItem.id)?.decision).toBeNull();
+    });
+
+    it('a grant already gone is ALREADY_REMOVED; past the due date or once closed, deciding is CONFLICT', async () => {
+      const w = await world();
+      const campaign = await create(w);
+      const items = await itemsOf(campaign.id, w.owner.token);
+      ok(await service.graphql(ASSIGN_ROLES, { input: { organisationId: w.org.id, membershipIds: [w.dev2.membershipId], roleIds: [w.roles.viewer], mode: 'REMOVE' } }, w.owner.token));
+      expect(ok(await decide(itemOf(items, w.dev2, 'Viewer').id, 'REVOKE', w.owner.token)).decideReviewItem.outcome).toBe('ALREADY_REMOVED');
+      await sql(`UPDATE review_campaigns SET due_at = now() - interval '1 minute' WHERE id = $1`, [campaign.id]);
+      const late = await decide(itemOf(items, w.dev1, 'Member').id, 'KEEP', w.owner.token);
+      expect(errorCodes(late)).toEqual(['CONFLICT']);
+      expect(late.errors?.[0].message).toMatch(/due date/);
+      await sql(`UPDATE review_campaigns SET due_at = now() + interval '1 day' WHERE id = $1`, [campaign.id]);
+      ok(await service.graphql(CLOSE, { id: campaign.id }, w.owner.token));
+      expect(errorCodes(await decide(itemOf(items, w.dev1, 'Member').id, 'KEEP', w.owner.token))).toEqual(['CONFLICT']);
+    });
+
+    it('a reviewer without access:review sees the campaigns and items they review, and nothing else', async () => {
+      const w = await world();
+      const campaign = await create(w);
+      await create(w, { scope: { kind: 'ROLES', roleIds: [w.roles.admin] } }); // nothing for the lead in it
+      const listed = ok(await service.graphql(CAMPAIGNS, { organisationId: w.org.id }, w.lead.token)).organisation.reviewCampaigns;
+      expect(listed.totalCount).toBe(1);
+      const [node] = listed.edges.map((edge: any) => edge.node);
+      expect(node.id).toBe(campaign.id);
+      expect(node.items.totalCount).toBe(3); // the team's places, their own included (which they may not decide)
+      expect(node.items.edges.every((edge: any) => edge.node.team.id === w.team)).toBe(true);
+      expect(node.progress.total).toBe(campaign.progress.total);
+      // What the campaign covers, and the campaign by id, are for holders of access:review.
+      const scope = await service.graphql(`query($id: ID!) { organisation(id: $id) { reviewCampaigns { edges { node { scope { kind } } } } } }`, { id: w.org.id }, w.lead.token);
+      expect(errorCodes(scope)).toEqual(['FORBIDDEN']);
+      expect(ok(await service.graphql(CAMPAIGN, { id: campaign.id }, w.lead.token)).reviewCampaign).toBeNull();
+      expect(ok(await service.graphql(ENTITIES, { representations: [{ __typename: 'ReviewCampaign', id: campaign.id }] }, w.lead.token))._entities).toEqual([null]);
+      // Someone who reviews nothing sees an empty list.
+      expect(ok(await service.graphql(CAMPAIGNS, { organisationId: w.org.id }, w.dev1.token)).organisation.reviewCampaigns).toEqual({ totalCount: 0, edges: [] });
     });
   });
   //__TESTS__

@@ -34,7 +34,9 @@ export class ReviewCampaignCloser {
     if (campaign.defaultDecision === ReviewDecision.KEEP) [{ count: kept }] = await manager.query(KEEP_UNDECIDED, [campaign.id]);
     else revocations = await applyDefaultRevocations(manager, ctx, campaign, this.services);
     const [row] = await manager.query(
-      `UPDATE review_campaigns SET status = '${ReviewCampaignStatus.CLOSED}', closed_at = now(), closed_by_user_id = $2 WHERE id = $1 RETURNING *`,
+      // As a CTE: TypeORM answers a bare UPDATE … RETURNING as [rows, count].
+      `WITH closed AS (UPDATE review_campaigns SET status = '${ReviewCampaignStatus.CLOSED}', closed_at = now(), closed_by_user_id = $2 WHERE id = $1 RETURNING *)
+       SELECT * FROM closed`,
       [campaign.id, ctx?.userId ?? null],
     );
     const closed = campaignFromRow(row);

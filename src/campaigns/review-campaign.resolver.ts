@@ -49,7 +49,7 @@ export class ReviewCampaignResolver {
     return ctx.services.reviewCampaigns.close(ctx, id);
   }
 
-  @FieldResolver(() => ReviewScopeType)
+  @FieldResolver(() => ReviewScopeType, { nullable: true, description: 'What the campaign covers; needs access:review (null for a reviewer without it)' })
   scope(@Root() campaign: ReviewCampaignView): ReviewScopeType {
     return { organisationId: campaign.organisationId, kind: campaign.scopeKind, roleIds: campaign.scopeRoleIds, teamIds: campaign.scopeTeamIds };
   }

@@ -35,8 +35,9 @@ export class ReviewDecisionService {
       const current = await this.lockOpenItem(manager, item);
       const outcome = decision === ReviewDecision.KEEP ? ReviewItemOutcome.KEPT : await this.revoke(manager, ctx, current, snapshot);
       const [row] = await manager.query(
-        `UPDATE review_items i SET decision = $2, comment = $3, decided_at = now(), decided_by_user_id = $4, outcome = $5
-         FROM review_campaigns c WHERE i.id = $1 AND c.id = i.campaign_id RETURNING ${ITEM_COLUMNS}`,
+        // As a CTE: TypeORM answers a bare UPDATE … RETURNING as [rows, count].
+        `WITH i AS (UPDATE review_items SET decision = $2, comment = $3, decided_at = now(), decided_by_user_id = $4, outcome = $5 WHERE id = $1 RETURNING *)
+         SELECT ${ITEM_COLUMNS} FROM i JOIN review_campaigns c ON c.id = i.campaign_id`,
         [current.id, decision, text, ctx.userId, outcome],
       );
       const saved = itemFromRow(row);

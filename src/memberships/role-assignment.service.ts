@@ -128,8 +128,10 @@ export class RoleAssignmentService {
       [organisationId, membershipIds],
     );
     const removed: { membership_id: string; role_id: string }[] = await manager.query(
-      `DELETE FROM membership_roles WHERE organisation_id = $1
-       AND (membership_id, role_id) IN (SELECT * FROM unnest($2::uuid[], $3::uuid[])) RETURNING membership_id, role_id`,
+      // As a CTE: TypeORM answers a bare DELETE … RETURNING as [rows, count].
+      `WITH removed AS (DELETE FROM membership_roles WHERE organisation_id = $1
+         AND (membership_id, role_id) IN (SELECT * FROM unnest($2::uuid[], $3::uuid[])) RETURNING membership_id, role_id)
+       SELECT * FROM removed`,
       [organisationId, revocations.map((revocation) => revocation.membershipId), revocations.map((revocation) => revocation.roleId)],
     );
     if (removed.length === 0) return [];

@@ -149,10 +149,12 @@ export class TeamMembershipService {
       if (refusal) throw refusal;
     }
     const removed: { team_id: string; membership_id: string; role: TeamMemberRole; user_id: string }[] = await manager.query(
-      `DELETE FROM team_members tm USING memberships m
-       WHERE tm.organisation_id = $1 AND m.id = tm.membership_id
-         AND (tm.team_id, tm.membership_id) IN (SELECT * FROM unnest($2::uuid[], $3::uuid[]))
-       RETURNING tm.team_id, tm.membership_id, tm.role, m.user_id`,
+      // As a CTE: TypeORM answers a bare DELETE … RETURNING as [rows, count].
+      `WITH removed AS (DELETE FROM team_members tm USING memberships m
+         WHERE tm.organisation_id = $1 AND m.id = tm.membership_id
+           AND (tm.team_id, tm.membership_id) IN (SELECT * FROM unnest($2::uuid[], $3::uuid[]))
+         RETURNING tm.team_id, tm.membership_id, tm.role, m.user_id)
+       SELECT * FROM removed`,
       [organisationId, removals.map((removal) => removal.teamId), removals.map((removal) => removal.membershipId)],
     );
     if (removed.length === 0) return [];
