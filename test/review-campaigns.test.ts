@@ -442,5 +442,170 @@ describe('access-review campaigns', () => {
       expect(ok(await service.graphql(CAMPAIGNS, { organisationId: w.org.id }, w.dev1.token)).organisation.reviewCampaigns).toEqual({ totalCount: 0, edges: [] });
     });
   });
+  describe('races', () => {
+    it('two reviewers deciding one item at once: one wins, the other gets CONFLICT', async () => {
+      const w = await world();
+      const extra = await Promise.all([1, 2, 3].map((n) => memberWith(service, w.org.id, ['viewer'], { name: `Racer ${n}` })));
+      for (const member of extra) await addToTeam(w.org, w.team, member.membershipId, 'MEMBER');
+      const campaign = await create(w, { scope: { kind: 'TEAMS', teamIds: [w.team] } });
+      const items = await itemsOf(campaign.id, w.owner.token);
+      for (const member of extra) {
+        const item = itemOf(items, member, 'Platform');
+        // The team's lead (its reviewer) and the campaign's owner, at the same moment.
+        const [byLead, byOwner] = await Promise.all([decide(item.id, 'REVOKE', w.lead.token, 'lead'), decide(item.id, 'KEEP', w.owner.token, 'owner')]);
+        const outcomes = [byLead, byOwner].map((response) => (response.errors ? errorCodes(response)[0] : 'OK')).sort();
+        expect(outcomes).toEqual(['CONFLICT', 'OK']);
+        const winner = byLead.errors ? byOwner.data.decideReviewItem : byLead.data.decideReviewItem;
+        const [stored] = await sql('SELECT decision, comment FROM review_items WHERE id = $1', [item.id]);
+        expect(stored).toEqual({ decision: winner.decision, comment: winner.comment });
+        expect(await inTeam(member.membershipId, w.team)).toBe(winner.decision === 'KEEP');
+        expect((await auditActions(w.org.id, 'review_item.decided')).filter((row) => row.details.itemId === item.id)).toHaveLength(1);
+      }
+    });
+
+    it('a revoke racing a re-grant: both apply, one after the other, and the audit log tells in which order', async () => {
+      const w = await world();
+      const racers = await Promise.all([1, 2, 3, 4].map((n) => memberWith(service, w.org.id, ['member'], { name: `Holder ${n}` })));
+      const campaign = await create(w, { scope: { kind: 'ROLES', roleIds: [w.roles.member] } });
+      const items = await itemsOf(campaign.id, w.owner.token);
+      for (const racer of racers) {
+        const item = itemOf(items, racer, 'Member');
+        // The campaign owner revokes while an Admin assigns the same role again (ADD of a held role is a no-op until the revoke lands).
+        const [revoked, granted] = await Promise.all([
+          decide(item.id, 'REVOKE', w.owner.token),
+          service.graphql(ASSIGN_ROLES, { input: { organisationId: w.org.id, membershipIds: [racer.membershipId], roleIds: [w.roles.member], mode: 'ADD' } }, w.admin.token),
+        ]);
+        expect(revoked.errors).toBeUndefined();
+        expect(granted.errors).toBeUndefined();
+        expect(revoked.data.decideReviewItem.outcome).toBe('REVOKED');
+        // Both took the organisation's lock in turn: whoever came second decides the final state.
+        const order: { action: string }[] = await sql(
+          `SELECT action FROM audit_events WHERE organisation_id = $1 AND action = 'member.roles-assigned' AND details->'membershipIds' ? $2 ORDER BY occurred_at, id`,
+          [w.org.id, racer.membershipId],
+        );
+        const [{ events }] = await sql(
+          `SELECT array_agg(data->>'removed' ORDER BY sequence) AS events FROM events WHERE organisation_id = $1 AND type = 'membership.roles_changed' AND data->>'membershipId' = $2`,
+          [w.org.id, racer.membershipId],
+        );
+        const revokeLast = events.length === 1; // the re-grant came first (a no-op) and published nothing
+        expect(order).toHaveLength(2);
+        expect(await hasRole(racer.membershipId, w.roles.member)).toBe(!revokeLast);
+      }
+    });
+
+    it('the last Owner: two Owners revoking each other at once, one wins and the other is refused (CONFLICT), its item undecided', async () => {
+      const w = await world();
+      ok(await service.graphql(ASSIGN_ROLES, { input: { organisationId: w.org.id, membershipIds: [w.admin.membershipId], roleIds: [w.roles.owner], mode: 'ADD' } }, w.owner.token));
+      const campaign = await create(w, { scope: { kind: 'ROLES', roleIds: [w.roles.owner] } });
+      const items = await itemsOf(campaign.id, w.owner.token);
+      const ownerItem = itemOf(items, w.owner, 'Owner'); // nobody assigned: the other Owner (access:review) decides
+      const adminItem = itemOf(items, w.admin, 'Owner'); // the campaign owner reviews it
+      const [first, second] = await Promise.all([decide(adminItem.id, 'REVOKE', w.owner.token), decide(ownerItem.id, 'REVOKE', w.admin.token)]);
+      expect([first, second].map((response) => (response.errors ? errorCodes(response)[0] : 'OK')).sort()).toEqual(['CONFLICT', 'OK']);
+      const loser = first.errors ? first : second;
+      expect(loser.errors?.[0].message).toMatch(/at least one active Owner/);
+      expect(await activeOwners(w.org.id)).toBe(1);
+      const stored: { id: string; decision: string | null; outcome: string }[] = await sql('SELECT id, decision, outcome FROM review_items WHERE id = ANY($1::uuid[]) ORDER BY decision NULLS LAST', [[ownerItem.id, adminItem.id]]);
+      expect(stored.map((row) => [row.decision, row.outcome])).toEqual([['REVOKE', 'REVOKED'], [null, 'PENDING']]);
+    });
+  });
+
+  describe('closing, the due date and recurrence', () => {
+    it('closing applies KEEP to undecided items; closing again changes nothing', async () => {
+      const w = await world();
+      const campaign = await create(w);
+      const items = await itemsOf(campaign.id, w.owner.token);
+      ok(await decide(itemOf(items, w.dev1, 'Member').id, 'REVOKE', w.owner.token));
+      const closed = ok(await service.graphql(CLOSE, { id: campaign.id }, w.admin.token)).closeReviewCampaign;
+      expect(closed).toMatchObject({ status: 'CLOSED', progress: { total: items.length, decided: items.length, kept: items.length - 1, revoked: 1 } });
+      const after = await itemsOf(campaign.id, w.owner.token);
+      expect(after.filter((item) => item.outcome === 'KEPT').every((item) => item.decidedBy === null || item.decidedBy.id !== w.admin.userId)).toBe(true);
+      expect(after.find((item) => item.id === itemOf(items, w.dev2, 'Viewer').id)).toMatchObject({ decision: 'KEEP', outcome: 'KEPT', decidedBy: null });
+      const again = await expectNothingWritten(service.database.dataSource, () => service.graphql(CLOSE, { id: campaign.id }, w.owner.token));
+      expect(ok(again).closeReviewCampaign.closedAt).toBe(closed.closedAt);
+      const [audit] = await auditActions(w.org.id, 'review_campaign.closed');
+      expect(audit.details).toMatchObject({ campaignId: campaign.id, reason: 'closed', keptByDefault: items.length - 1, nextCampaignId: null });
+      expect(await eventTypes(w.org.id)).toContain('review_campaign.closed');
+    });
+
+    it('closing applies REVOKE through the services as each item’s reviewer; what a rule refuses is recorded REVOKE_REFUSED', async () => {
+      const w = await world();
+      // Owned by the auditor, who may not take roles away; the team's places are the lead's to remove.
+      const campaign = await create(w, { defaultDecision: 'REVOKE', reviewerMembershipId: w.auditor.membershipId, scope: { kind: 'ALL' } }, w.auditor.token);
+      const items = await itemsOf(campaign.id, w.auditor.token);
+      ok(await decide(itemOf(items, w.dev2, 'Viewer').id, 'KEEP', w.auditor.token));
+      const closed = ok(await service.graphql(CLOSE, { id: campaign.id }, w.owner.token)).closeReviewCampaign;
+      expect(closed.status).toBe('CLOSED');
+      const after = await itemsOf(campaign.id, w.owner.token);
+      expect(itemOf(after, w.dev1, 'Platform')).toMatchObject({ decision: 'REVOKE', outcome: 'REVOKED', decidedBy: null });
+      expect(itemOf(after, w.dev2, 'Platform').outcome).toBe('REVOKED');
+      expect(await inTeam(w.dev1.membershipId, w.team)).toBe(false);
+      // The lead's own place was the campaign owner's (the auditor's) to review: teams:manage-members missing.
+      expect(itemOf(after, w.lead, 'Platform')).toMatchObject({ decision: null, outcome: 'REVOKE_REFUSED', outcomeReason: expect.stringMatching(/teams:manage-members/) });
+      expect(itemOf(after, w.dev1, 'Member')).toMatchObject({ decision: null, outcome: 'REVOKE_REFUSED', outcomeReason: expect.stringMatching(/members:assign-roles/) });
+      expect(await hasRole(w.dev1.membershipId, w.roles.member)).toBe(true);
+      expect(itemOf(after, w.dev2, 'Viewer').outcome).toBe('KEPT');
+      expect(closed.progress).toEqual({ total: items.length, decided: 3, kept: 1, revoked: 2 });
+      // The removals are the team service's own records, made by the system (no actor) on the campaign's behalf.
+      const removals = (await auditActions(w.org.id, 'team.member-removed')).filter((row) => row.details.campaignId === campaign.id);
+      expect(removals.map((row) => row.details.membershipId).sort()).toEqual([w.dev1.membershipId, w.dev2.membershipId].sort());
+    });
+
+    it('the default REVOKE never takes the last active Owner away: REVOKE_REFUSED, and the rest still applies', async () => {
+      const w = await world();
+      const campaign = await create(w, { defaultDecision: 'REVOKE', scope: { kind: 'PRIVILEGED' } });
+      ok(await service.graphql(CLOSE, { id: campaign.id }, w.owner.token));
+      const after = await itemsOf(campaign.id, w.owner.token);
+      expect(itemOf(after, w.owner, 'Owner')).toMatchObject({ outcome: 'REVOKE_REFUSED', outcomeReason: 'The organisation must keep at least one active Owner' });
+      expect(itemOf(after, w.admin, 'Admin').outcome).toBe('REVOKED');
+      expect(await activeOwners(w.org.id)).toBe(1);
+      expect(await hasRole(w.admin.membershipId, w.roles.admin)).toBe(false);
+      const [audit] = await auditActions(w.org.id, 'review_campaign.closed');
+      expect(audit.details).toMatchObject({ revokedByDefault: 1, refused: 1, refusedItemIds: [itemOf(after, w.owner, 'Owner').id] });
+    });
+
+    it('needs access:review to close (FORBIDDEN); another organisation’s campaign looks missing (NOT_FOUND)', async () => {
+      const w = await world();
+      const campaign = await create(w);
+      await expectNothingWritten(service.database.dataSource, async () => {
+        expect(errorCodes(await service.graphql(CLOSE, { id: campaign.id }, w.lead.token))).toEqual(['FORBIDDEN']);
+        expect(errorCodes(await service.graphql(CLOSE, { id: campaign.id }, other.owner.token))).toEqual(['NOT_FOUND']);
+        expect(errorCodes(await service.graphql(CLOSE, { id: 'nope' }, w.owner.token))).toEqual(['NOT_FOUND']);
+      });
+    });
+
+    it('several sweepers at once close a campaign past its due date exactly once, and renew a recurring one once, N months on', async () => {
+      const w = await world();
+      const campaign = await create(w, { recurrenceMonths: 3, dueAt: inDays(1) });
+      await sql(`UPDATE review_campaigns SET due_at = now() - interval '1 second' WHERE id = $1`, [campaign.id]);
+      await Promise.all([sweeper().runOnce(), sweeper().runOnce(), sweeper().runOnce()]);
+      const [closed] = await sql('SELECT status, closed_by_user_id FROM review_campaigns WHERE id = $1', [campaign.id]);
+      expect(closed).toEqual({ status: 'CLOSED', closed_by_user_id: null });
+      const next: { id: string; status: string; name: string; scope_kind: string; owner_membership_id: string; recurrence_months: number; exact: boolean }[] = await sql(
+        `SELECT n.id, n.status, n.name, n.scope_kind, n.owner_membership_id, n.recurrence_months, n.due_at = p.due_at + interval '3 months' AS exact
+         FROM review_campaigns n JOIN review_campaigns p ON p.id = n.previous_campaign_id WHERE p.id = $1`,
+        [campaign.id],
+      );
+      expect(next).toEqual([{ id: expect.any(String), status: 'OPEN', name: campaign.name, scope_kind: 'ALL', owner_membership_id: w.owner.membershipId, recurrence_months: 3, exact: true }]);
+      expect((await itemsOf(next[0].id, w.owner.token)).length).toBe(campaign.progress.total);
+      expect((await auditActions(w.org.id, 'review_campaign.closed')).map((row) => [row.details.reason, row.details.nextCampaignId])).toEqual([['due', next[0].id]]);
+      expect((await auditActions(w.org.id, 'review_campaign.created')).map((row) => row.details.previousCampaignId)).toEqual([null, campaign.id]);
+      // Nothing more is due: another round changes nothing.
+      expect(await sweeper().runOnce()).toBe(0);
+    });
+
+    it('closing a recurring campaign by hand renews it once, due N months after the closed one', async () => {
+      const w = await world();
+      const campaign = await create(w, { recurrenceMonths: 1, scope: { kind: 'TEAMS', teamIds: [w.team] } });
+      await Promise.all([service.graphql(CLOSE, { id: campaign.id }, w.owner.token), service.graphql(CLOSE, { id: campaign.id }, w.admin.token)]);
+      const next: { exact: boolean; scope_team_ids: string[] }[] = await sql(
+        `SELECT n.due_at = p.due_at + interval '1 month' AS exact, n.scope_team_ids FROM review_campaigns n JOIN review_campaigns p ON p.id = n.previous_campaign_id WHERE p.id = $1`,
+        [campaign.id],
+      );
+      expect(next).toEqual([{ exact: true, scope_team_ids: [w.team] }]);
+      const listed = ok(await service.graphql(CAMPAIGNS, { organisationId: w.org.id }, w.owner.token)).organisation.reviewCampaigns;
+      expect(listed.edges.map((edge: any) => edge.node.status)).toEqual(['OPEN', 'CLOSED']);
+    });
+  });
   //__TESTS__
 });
