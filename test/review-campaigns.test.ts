@@ -607,5 +607,129 @@ describe('access-review campaigns', () => {
       expect(listed.edges.map((edge: any) => edge.node.status)).toEqual(['OPEN', 'CLOSED']);
     });
   });
-  //__TESTS__
+  describe('tenancy and federation', () => {
+    it('another organisation’s campaigns and items look missing on every path: root, nested, _entities, mutations', async () => {
+      const w = await world();
+      const campaign = await create(w);
+      const [item] = await itemsOf(campaign.id, w.owner.token);
+      const theirs = ok(await service.graphql(CREATE, { input: { organisationId: other.id, name: 'Theirs', scope: { kind: 'ALL' }, dueAt: inDays(5) } }, other.owner.token)).createReviewCampaign;
+      // Root: by id, and through the organisation.
+      expect(ok(await service.graphql(CAMPAIGN, { id: campaign.id }, other.owner.token)).reviewCampaign).toBeNull();
+      expect(ok(await service.graphql(CAMPAIGNS, { organisationId: w.org.id }, other.owner.token)).organisation).toBeNull();
+      // Nested: their own organisation lists only their own.
+      const listed = ok(await service.graphql(CAMPAIGNS, { organisationId: other.id }, other.owner.token)).organisation.reviewCampaigns;
+      expect(listed.edges.map((edge: any) => edge.node.id)).toEqual([theirs.id]);
+      // Federation: the same visibility.
+      const representations = [{ __typename: 'ReviewCampaign', id: campaign.id }, { __typename: 'ReviewCampaign', id: theirs.id }, { __typename: 'ReviewCampaign', id: NO_SUCH_ID }];
+      expect(ok(await service.graphql(ENTITIES, { representations }, other.owner.token))._entities).toEqual([null, { id: theirs.id, name: 'Theirs' }, null]);
+      expect(ok(await service.graphql(ENTITIES, { representations }, w.owner.token))._entities).toEqual([{ id: campaign.id, name: campaign.name }, null, null]);
+      // Mutations: NOT_FOUND, nothing written.
+      await expectNothingWritten(service.database.dataSource, async () => {
+        expect(errorCodes(await decide(item.id, 'REVOKE', other.owner.token))).toEqual(['NOT_FOUND']);
+        expect(errorCodes(await service.graphql(CLOSE, { id: campaign.id }, other.owner.token))).toEqual(['NOT_FOUND']);
+      });
+      // Not signed in: nothing at all.
+      expect(errorCodes(await service.graphql(CAMPAIGN, { id: campaign.id }, null))).toEqual(['UNAUTHENTICATED']);
+    });
+
+    it('reading a campaign’s items costs the same statements for 30 and 600 items; the list of campaigns with progress too', async () => {
+      const READ = `query($id: ID!) { reviewCampaign(id: $id) { id progress { total decided } reviewer { id }
+        items(first: 100) { totalCount edges { node { ${ITEM_FIELDS} member { id status user { displayName } } reviewer { id user { id } } } } } } }`;
+      const counts: number[] = [];
+      const listCounts: number[] = [];
+      for (const size of [10, 200]) {
+        const w = await world();
+        await seedMembers(service.database.dataSource, w.org.id, { count: size, rolesEach: 2, teamsEach: 1 });
+        const campaign = await create(w);
+        await create(w, { scope: { kind: 'PRIVILEGED' } });
+        const measured = await service.countStatements(READ, { id: campaign.id }, w.owner.token);
+        expect(measured.response.errors).toBeUndefined();
+        expect(measured.response.data.reviewCampaign.items.edges).toHaveLength(Math.min(100, campaign.progress.total));
+        counts.push(measured.count);
+        const list = await service.countStatements(CAMPAIGNS, { organisationId: w.org.id }, w.owner.token);
+        expect(list.response.errors).toBeUndefined();
+        listCounts.push(list.count);
+      }
+      process.stdout.write(`review campaign reads, statements (10 / 200 members): items page ${counts.join(' / ')}, campaigns list ${listCounts.join(' / ')}\n`);
+      expect(counts[1]).toBe(counts[0]);
+      expect(listCounts[1]).toBe(listCounts[0]);
+    });
+
+    it('closing costs the same statements whatever the number of items it revokes', async () => {
+      const counts: number[] = [];
+      for (const size of [10, 200]) {
+        const w = await world();
+        await seedMembers(service.database.dataSource, w.org.id, { count: size, rolesEach: 2, teamsEach: 1 });
+        const campaign = await create(w, { defaultDecision: 'REVOKE', scope: { kind: 'ALL' } });
+        const measured = await service.countStatements(CLOSE, { id: campaign.id }, w.owner.token);
+        expect(measured.response.errors).toBeUndefined();
+        expect(measured.response.data.closeReviewCampaign.progress.revoked).toBeGreaterThan(size * 3);
+        counts.push(measured.count);
+      }
+      process.stdout.write(`closeReviewCampaign with default REVOKE, statements (10 / 200 members): ${counts.join(' / ')}\n`);
+      expect(counts[1]).toBe(counts[0]);
+    });
+  });
+
+  describe('the CSV report', () => {
+    it('streams who decided what, when, and what was revoked, with the bearer token and access:review', async () => {
+      const w = await world();
+      const campaign = await create(w);
+      const items = await itemsOf(campaign.id, w.owner.token);
+      ok(await decide(itemOf(items, w.dev1, 'Platform').id, 'REVOKE', w.lead.token, '=HYPERLINK("http://evil.example")'));
+      ok(await decide(itemOf(items, w.dev2, 'Viewer').id, 'KEEP', w.owner.token, 'fine, ask dev.two@example.com'));
+      const response = await report(campaign.id, w.owner.token);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+      expect(response.headers.get('content-disposition')).toBe(`attachment; filename="review-campaign-${campaign.id}.csv"`);
+      const rows: Record<string, string>[] = parse(await response.text(), { columns: true });
+      expect(rows).toHaveLength(items.length);
+      expect(Object.keys(rows[0])).toEqual([
+        'campaign_id', 'campaign_name', 'item_id', 'kind', 'membership_id', 'user_id', 'member_name', 'member_email', 'grant', 'role_id', 'team_id',
+        'effective_permissions', 'last_sign_in_at', 'reviewer_membership_id', 'reviewer_name', 'decision', 'comment', 'decided_at',
+        'decided_by_user_id', 'decided_by_name', 'outcome', 'outcome_reason',
+      ]);
+      const revoked = rows.find((row) => row.item_id === itemOf(items, w.dev1, 'Platform').id) as Record<string, string>;
+      expect(revoked).toMatchObject({ kind: 'TEAM_PLACE', member_name: 'Dev One', member_email: w.dev1.email, grant: 'Platform', decision: 'REVOKE', outcome: 'REVOKED', decided_by_user_id: w.lead.userId, decided_by_name: 'Lea Lead', reviewer_name: 'Lea Lead' });
+      // A spreadsheet would run it as a formula: it is quoted as text.
+      expect(revoked.comment).toBe(`'=HYPERLINK("http://evil.example")`);
+      expect(new Date(revoked.decided_at).toISOString()).toBe(revoked.decided_at);
+      expect(revoked.effective_permissions.split(' ')).toEqual(expect.arrayContaining(['audit:read', 'members:read']));
+      const pending = rows.find((row) => row.item_id === itemOf(items, w.dev1, 'Member').id);
+      expect(pending).toMatchObject({ decision: '', decided_at: '', outcome: 'PENDING' });
+
+      // The auditor holds access:review but not members:read-contact: no addresses, in any column.
+      const audited: Record<string, string>[] = parse(await (await report(campaign.id, w.auditor.token)).text(), { columns: true });
+      expect(audited).toHaveLength(items.length);
+      expect(audited.every((row) => row.member_email === '')).toBe(true);
+      expect(audited.find((row) => row.item_id === itemOf(items, w.dev2, 'Viewer').id)?.comment).toBe('fine, ask [email hidden]');
+    });
+
+    it('answers 401 without a token, 403 without access:review, 404 for another organisation’s or an unknown campaign', async () => {
+      const w = await world();
+      const campaign = await create(w);
+      const codes = async (campaignId: string, token: string | null) => {
+        const response = await report(campaignId, token);
+        const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
+        return [response.status, body.errors[0].extensions.code];
+      };
+      expect(await codes(campaign.id, null)).toEqual([401, 'UNAUTHENTICATED']);
+      expect(await codes(campaign.id, 'not-a-token')).toEqual([401, 'UNAUTHENTICATED']);
+      expect(await codes(campaign.id, w.lead.token)).toEqual([403, 'FORBIDDEN']);
+      expect(await codes(campaign.id, other.owner.token)).toEqual([404, 'NOT_FOUND']);
+      expect(await codes(NO_SUCH_ID, w.owner.token)).toEqual([404, 'NOT_FOUND']);
+      expect(await codes('nope', w.owner.token)).toEqual([404, 'NOT_FOUND']);
+    });
+
+    it('streams a large campaign in batches, one statement per 500 rows', async () => {
+      const w = await world();
+      await seedMembers(service.database.dataSource, w.org.id, { count: 400, rolesEach: 2 });
+      const campaign = await create(w);
+      const response = await report(campaign.id, w.owner.token);
+      expect(response.status).toBe(200);
+      const rows: Record<string, string>[] = parse(await response.text(), { columns: true });
+      expect(rows).toHaveLength(campaign.progress.total);
+      expect(new Set(rows.map((row) => row.item_id)).size).toBe(rows.length);
+    });
+  });
 });
