@@ -14,7 +14,7 @@ import { startTestService, type TestService } from './support/test-service';
 
 const COMMITTED_SDL = path.resolve(__dirname, '../schema/schema.graphql');
 /** DESIGN.md §5: the entity types, each keyed by id. Those the schema has must carry the key. */
-const ENTITY_TYPES = ['Organisation', 'User', 'Membership', 'Role', 'Team', 'Invitation'];
+const ENTITY_TYPES = ['Organisation', 'User', 'Membership', 'Role', 'Team', 'Invitation', 'ReviewCampaign'];
 const REQUIRED_ENTITY_TYPES = ['Organisation', 'User', 'Membership', 'Role'];
 
 const ENTITIES = `query($representations: [_Any!]!) {

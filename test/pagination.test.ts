@@ -34,6 +34,7 @@ describe('keyset pagination of every connection: forward, backward, exact page f
   let other: TestOrganisation;
   let joiner: SignedInUser;
   let teamId: string;
+  let campaignId: string;
   const sql = <T = any>(query: string, parameters: unknown[] = []): Promise<T[]> => service.database.dataSource.query(query, parameters);
   const SIZE = 7;
 
@@ -72,6 +73,21 @@ describe('keyset pagination of every connection: forward, backward, exact page f
       `INSERT INTO audit_events (organisation_id, action, target_type, occurred_at)
        SELECT $1, 'test.page', 'Test', '2024-04-01T00:00:00Z'::timestamptz + (n / 2) * interval '1 millisecond' FROM generate_series(1, $2::int) n`,
       [organisation.id, SIZE],
+    );
+    // Review campaigns (some created at the same instant) and one campaign's items, half of them decided.
+    const campaigns = await sql(
+      `INSERT INTO review_campaigns (organisation_id, name, scope_kind, due_at, default_decision, created_at)
+       SELECT $1, 'Review ' || n, 'ALL', now() + interval '7 days', 'KEEP', '2024-06-01T00:00:00Z'::timestamptz + (n / 2) * interval '1 second'
+       FROM generate_series(1, $2::int) n RETURNING id`,
+      [organisation.id, SIZE],
+    );
+    campaignId = campaigns[0].id;
+    await sql(`INSERT INTO review_campaigns (organisation_id, name, scope_kind, due_at, default_decision) VALUES ($1, 'Elsewhere', 'ALL', now() + interval '7 days', 'KEEP')`, [other.id]);
+    await sql(
+      `INSERT INTO review_items (organisation_id, campaign_id, position, kind, membership_id, user_id, grant_name, decision, decided_at, outcome)
+       SELECT $1, $2, n, 'ROLE', m.id, m.user_id, 'Member', CASE WHEN n % 2 = 0 THEN 'KEEP' END, CASE WHEN n % 2 = 0 THEN now() END, CASE WHEN n % 2 = 0 THEN 'KEPT' ELSE 'PENDING' END
+       FROM (SELECT id, user_id, row_number() OVER (ORDER BY id) AS n FROM memberships WHERE organisation_id = $1) m`,
+      [organisation.id, campaignId],
     );
     joiner = await signIn(service);
     await sql(
@@ -137,6 +153,23 @@ describe('keyset pagination of every connection: forward, backward, exact page f
       token: () => organisation.owner.token,
       id: (node) => node.id,
       otherList: () => ({ variables: { id: organisation.id, filter: { action: 'test.' } }, token: organisation.owner.token }),
+    },
+    {
+      name: 'Organisation.reviewCampaigns',
+      ...onOrganisation('reviewCampaigns'),
+      variables: () => ({ id: organisation.id }),
+      token: () => organisation.owner.token,
+      id: (node) => node.id,
+      otherList: () => ({ variables: { id: other.id }, token: other.owner.token }),
+    },
+    {
+      name: 'ReviewCampaign.items',
+      query: `query($id: ID!, $decided: Boolean, ${PAGE_VARIABLES}) { reviewCampaign(id: $id) { items(${PAGE_ARGUMENTS}, decided: $decided) { ${PAGE_INFO} { id } } } } }`,
+      connection: (data) => data.reviewCampaign.items,
+      variables: () => ({ id: campaignId }),
+      token: () => organisation.owner.token,
+      id: (node) => node.id,
+      otherList: () => ({ variables: { id: campaignId, decided: true }, token: organisation.owner.token }),
     },
     {
       name: 'Query.organisations',
