@@ -9,7 +9,7 @@ import { ReviewDecision, ReviewItemKind, ReviewItemOutcome } from './review-camp
 import { RECORD_OUTCOMES, SELECT_OWNER_HOLDINGS, SELECT_UNDECIDED_FOR_UPDATE } from './review-campaign.queries';
 import type { ReviewCampaignView } from './review-campaign.rows';
 
-interface UndecidedRow {
+export interface UndecidedRow {
   id: string;
   kind: ReviewItemKind;
   membership_id: string | null;
@@ -27,7 +27,7 @@ export interface DefaultRevocationCounts {
   refusedItemIds: string[];
 }
 
-type OwnerHoldings = Map<string, { direct: boolean; teams: Set<string> }>;
+export type OwnerHoldings = Map<string, { direct: boolean; teams: Set<string> }>;
 
 const LAST_OWNER = 'The organisation must keep at least one active Owner';
 
@@ -35,7 +35,7 @@ const LAST_OWNER = 'The organisation must keep at least one active Owner';
  * Removes the grant in memory if an active Owner would remain (the member through another path, or
  * someone else); answers whether it did. Exact while the organisation is locked (nothing else changes it).
  */
-function removeIfAnOwnerRemains(holdings: OwnerHoldings, row: UndecidedRow): boolean {
+export function removeIfAnOwnerRemains(holdings: OwnerHoldings, row: UndecidedRow): boolean {
   const holding = row.membership_id ? holdings.get(row.membership_id) : undefined;
   if (!holding) return true; // not an active Owner: removing it takes no Owner away
   const teams = new Set(holding.teams);
