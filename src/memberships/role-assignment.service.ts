@@ -5,6 +5,7 @@ import type { AuditService } from '../audit/audit.service';
 import type { RequestContext } from '../core/context/request-context';
 import { AppError, badInput, ErrorCode, forbidden, notFound } from '../core/errors';
 import { isId } from '../core/ids';
+import { recordRefusal } from '../core/observability/authz-metrics';
 import type { PermissionCatalogue } from '../core/permissions/permission-catalogue';
 import type { OrganisationEntity } from '../organisations/organisation.entity';
 import { lockGrantedRoles } from '../roles/role-locks';
@@ -119,7 +120,10 @@ export class RoleAssignmentService {
     for (const revocation of revocations) {
       const role = roles.find((candidate) => candidate.id === revocation.roleId);
       const refusal = role ? revocationRefusal(revocation.authority, { builtInKey: role.built_in_key }) : null;
-      if (refusal) throw refusal;
+      if (refusal) {
+        recordRefusal(revocation.authority.has('members:assign-roles') ? 'role:owner' : 'members:assign-roles', ErrorCode.FORBIDDEN);
+        throw refusal;
+      }
     }
     const membershipIds = [...new Set(revocations.map((revocation) => revocation.membershipId))];
     const before: { membership_id: string; user_id: string; role_ids: string[] }[] = await manager.query(

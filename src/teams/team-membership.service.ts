@@ -5,6 +5,7 @@ import type { AuditService } from '../audit/audit.service';
 import type { RequestContext } from '../core/context/request-context';
 import { AppError, badInput, conflict, ErrorCode, forbidden } from '../core/errors';
 import { isId } from '../core/ids';
+import { recordRefusal } from '../core/observability/authz-metrics';
 import { TEAM_MANAGER_PERMISSIONS } from '../core/permissions/built-in-permissions';
 import type { PermissionCatalogue } from '../core/permissions/permission-catalogue';
 import { assertOwnerRemains, lockOrganisation } from '../memberships/last-owner-guard';
@@ -146,7 +147,10 @@ export class TeamMembershipService {
     );
     for (const removal of removals) {
       const refusal = placeRemovalRefusal(removal.authority, removal.teamId, owning.some((row) => row.team_id === removal.teamId));
-      if (refusal) throw refusal;
+      if (refusal) {
+        recordRefusal(removal.authority.hasInTeam(removal.teamId, 'teams:manage-members') ? 'role:owner' : 'teams:manage-members', ErrorCode.FORBIDDEN);
+        throw refusal;
+      }
     }
     const removed: { team_id: string; membership_id: string; role: TeamMemberRole; user_id: string }[] = await manager.query(
       // As a CTE: TypeORM answers a bare DELETE … RETURNING as [rows, count].
