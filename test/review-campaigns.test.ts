@@ -173,8 +173,7 @@ describe('access-review campaigns', () => {
     fetch(service.url.replace(/\/graphql$/, `/reports/review-campaigns/${campaignId}.csv`), { headers: token ? { authorization: `Bearer ${token}` } : {} });
 
   beforeAll(async () => {
-    if (process.env.DEBUG_LOG) require('../src/core/logger').redirectLogs({ write: (line: string) => process.stderr.write(line) });
-    service = await startTestService({ LOG_LEVEL: process.env.DEBUG_LOG ?? 'silent' });
+    service = await startTestService();
     admin = await platformAdmin(service);
     other = await createOrganisation(service, admin);
     otherMember = await memberWith(service, other.id, ['admin']);

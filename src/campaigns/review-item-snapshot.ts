@@ -20,9 +20,9 @@ export interface SnapshotCounts {
 }
 
 /**
- * Takes a campaign's snapshot inside its creating transaction, in four statements whatever the
+ * Takes a campaign's snapshot inside its creating transaction, in three statements whatever the
  * organisation's size: the items (set-based INSERT … SELECT), the effective permissions of their members
- * (the evaluator's own SQL and code), those permissions written back, and nothing per row.
+ * (the evaluator's own SQL and code), and those permissions written back; nothing per row.
  */
 export class ReviewItemSnapshotter {
   constructor(
