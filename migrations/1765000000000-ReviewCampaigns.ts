@@ -12,7 +12,7 @@ export class ReviewCampaigns1765000000000 implements MigrationInterface {
   async up(queryRunner: QueryRunner): Promise<void> {
     const statements = [
       `CREATE TABLE review_campaigns (
-        id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+        id uuid NOT NULL DEFAULT gen_random_uuid(),
         organisation_id uuid NOT NULL REFERENCES organisations (id) ON DELETE CASCADE,
         name text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
         status text NOT NULL DEFAULT 'OPEN' CHECK (status IN ('OPEN', 'CLOSED')),
@@ -26,12 +26,15 @@ export class ReviewCampaigns1765000000000 implements MigrationInterface {
         owner_membership_id uuid,
         recurrence_months integer CHECK (recurrence_months BETWEEN 1 AND 24),
         -- The campaign this one recurs from: unique, so a campaign is followed at most once.
-        previous_campaign_id uuid UNIQUE REFERENCES review_campaigns (id) ON DELETE SET NULL,
+        previous_campaign_id uuid,
         created_by_user_id uuid REFERENCES users (id) ON DELETE SET NULL,
         created_at timestamptz NOT NULL DEFAULT now(),
         closed_at timestamptz,
         closed_by_user_id uuid REFERENCES users (id) ON DELETE SET NULL,
-        UNIQUE (id, organisation_id),
+        -- The organisation in every key (sharding-ready: test/sharding-ready.test.ts).
+        PRIMARY KEY (id, organisation_id),
+        UNIQUE (previous_campaign_id, organisation_id),
+        FOREIGN KEY (previous_campaign_id, organisation_id) REFERENCES review_campaigns (id, organisation_id) ON DELETE SET NULL (previous_campaign_id),
         FOREIGN KEY (owner_membership_id, organisation_id) REFERENCES memberships (id, organisation_id) ON DELETE SET NULL (owner_membership_id),
         CHECK ((status = 'CLOSED') = (closed_at IS NOT NULL))
       )`,
@@ -40,7 +43,7 @@ export class ReviewCampaigns1765000000000 implements MigrationInterface {
       // The sweeper's question: open campaigns past their due date.
       `CREATE INDEX review_campaigns_due_idx ON review_campaigns (due_at) WHERE status = 'OPEN'`,
       `CREATE TABLE review_items (
-        id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+        id uuid NOT NULL DEFAULT gen_random_uuid(),
         organisation_id uuid NOT NULL REFERENCES organisations (id) ON DELETE CASCADE,
         campaign_id uuid NOT NULL,
         -- Order of the items in the campaign (member name, then the grant), fixed at the snapshot.
@@ -66,10 +69,11 @@ export class ReviewCampaigns1765000000000 implements MigrationInterface {
         FOREIGN KEY (role_id, organisation_id) REFERENCES roles (id, organisation_id) ON DELETE SET NULL (role_id),
         FOREIGN KEY (team_id, organisation_id) REFERENCES teams (id, organisation_id) ON DELETE SET NULL (team_id),
         FOREIGN KEY (reviewer_membership_id, organisation_id) REFERENCES memberships (id, organisation_id) ON DELETE SET NULL (reviewer_membership_id),
-        CHECK ((decision IS NULL) = (decided_at IS NULL))
+        CHECK ((decision IS NULL) = (decided_at IS NULL)),
+        PRIMARY KEY (id, organisation_id)
       )`,
       // A campaign's items in order (ReviewItem pages, the CSV report, progress).
-      `CREATE UNIQUE INDEX review_items_position_idx ON review_items (campaign_id, position)`,
+      `CREATE UNIQUE INDEX review_items_position_idx ON review_items (campaign_id, organisation_id, position)`,
       // Reviewers' own items, and the foreign keys' ON DELETE actions (no sequential scan per deleted row).
       `CREATE INDEX review_items_reviewer_idx ON review_items (organisation_id, reviewer_membership_id)`,
       `CREATE INDEX review_items_membership_idx ON review_items (organisation_id, membership_id)`,

@@ -81,6 +81,10 @@ describe('loadConfig', () => {
     ['a client query timeout not beyond the statement timeout', { DATABASE_STATEMENT_TIMEOUT_MS: '5000', DATABASE_QUERY_TIMEOUT_MS: '5000' }, 'DATABASE_QUERY_TIMEOUT_MS'],
     ['an empty pool', { DATABASE_POOL_SIZE: '0' }, 'DATABASE_POOL_SIZE'],
     ['a negative JWKS stale allowance', { AUTH_JWKS_MAX_STALE_SECONDS: '-1' }, 'AUTH_JWKS_MAX_STALE_SECONDS'],
+    ['a replica URL that is not PostgreSQL', { DATABASE_REPLICA_URLS: 'postgres://replica-1/access,mysql://replica-2/access' }, 'DATABASE_REPLICA_URLS'],
+    ['a replica lag limit of 0', { DATABASE_REPLICA_MAX_LAG_MS: '0' }, 'DATABASE_REPLICA_MAX_LAG_MS'],
+    ['a replica check interval of 0', { DATABASE_REPLICA_CHECK_INTERVAL_MS: '0' }, 'DATABASE_REPLICA_CHECK_INTERVAL_MS'],
+    ['a DATABASE_LISTEN_URL that is not PostgreSQL', { DATABASE_LISTEN_URL: 'http://db/access' }, 'DATABASE_LISTEN_URL'],
   ];
   it.each(badValues)('refuses %s, naming the variable', (_label, environment, variable) => {
     const error = refusal(environment);
@@ -102,6 +106,16 @@ describe('loadConfig', () => {
   it('does not echo a DATABASE_URL password in the message', () => {
     const error = refusal({ DATABASE_URL: 'mysql://app:hunter2@db/x' });
     expect(error.message).not.toContain('hunter2');
+    expect(refusal({ DATABASE_REPLICA_URLS: 'postgres://a/x,mysql://app:hunter2@db/x' }).message).toMatch(/DATABASE_REPLICA_URLS: entry 2 must be a postgres:\/\/ or postgresql:\/\/ URL/);
+    expect(refusal({ DATABASE_REPLICA_URLS: 'mysql://app:hunter2@db/x' }).message).not.toContain('hunter2');
+  });
+
+  it('reads the read replicas as a list (spaces and empty entries ignored)', () => {
+    expect(loadConfig({ DATABASE_REPLICA_URLS: ' postgres://replica-1/access , ,postgresql://replica-2:6432/access ' }).DATABASE_REPLICA_URLS).toEqual([
+      'postgres://replica-1/access',
+      'postgresql://replica-2:6432/access',
+    ]);
+    expect(loadConfig({})).toMatchObject({ DATABASE_REPLICA_URLS: [], DATABASE_REPLICA_MAX_LAG_MS: 10_000, DATABASE_REPLICA_CHECK_INTERVAL_MS: 1000, DATABASE_LISTEN_URL: undefined });
   });
 });
 

@@ -16,7 +16,7 @@ import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { DevIssuer } from '../../src/core/auth/dev-issuer';
 import { startService, type RunningService } from '../../src/core/bootstrap';
-import { loadConfig } from '../../src/core/config';
+import { loadConfig, type AppConfig } from '../../src/core/config';
 import { createDataSource } from '../../src/core/database/data-source';
 import { contractOperation } from '../../test/support/contract';
 
@@ -228,6 +228,8 @@ async function seedOtherOrganisations(dataSource: DataSource, count: number, mem
 
 export interface BenchWorld {
   service: RunningService;
+  /** The service's configuration (another service on the same data starts with it). */
+  config: AppConfig;
   dataSource: DataSource;
   baseUrl: string;
   graphqlUrl: string;
@@ -243,9 +245,17 @@ export interface BenchWorld {
  * Creates the throwaway database `databaseName`, starts the service on it and seeds the data (see the
  * file's comment). Every step it takes is undone by `cleanups`.
  */
-export async function startBenchWorld(options: { databaseName: string; applicationName: string; members: number; otherMembers: number; cleanups: Cleanups }): Promise<BenchWorld> {
+export async function startBenchWorld(options: {
+  databaseName: string;
+  applicationName: string;
+  members: number;
+  otherMembers: number;
+  cleanups: Cleanups;
+  /** The server to create the database on (default DATABASE_URL, else the machine's PostgreSQL). */
+  serverUrl?: string;
+}): Promise<BenchWorld> {
   const { cleanups, members, otherMembers } = options;
-  const serverUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+  const serverUrl = options.serverUrl ?? (process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres');
   const database = await createBenchDatabase(serverUrl, options.databaseName, options.applicationName);
   cleanups.add(`drop database ${database.name}`, database.drop);
   const [{ version }] = await database.dataSource.query('SELECT version()');
@@ -297,5 +307,5 @@ export async function startBenchWorld(options: { databaseName: string; applicati
   console.log(
     `data: organisation with ${members} seeded members (+ Owner, + Viewer) × 3 custom roles × 2 teams; 10 other organisations × ${otherMembers} members; seeded in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`,
   );
-  return { service, dataSource, baseUrl, graphqlUrl, ownerToken, viewerToken, organisationId, seeded, memberRoleId };
+  return { service, config, dataSource, baseUrl, graphqlUrl, ownerToken, viewerToken, organisationId, seeded, memberRoleId };
 }

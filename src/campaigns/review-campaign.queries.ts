@@ -115,7 +115,7 @@ export const INSERT_NEXT_CAMPAIGN = `
   SELECT organisation_id, name, scope_kind, scope_role_ids, scope_team_ids, due_at + make_interval(months => recurrence_months),
     default_decision, owner_membership_id, recurrence_months, id, created_by_user_id
   FROM review_campaigns WHERE id = $1 AND recurrence_months IS NOT NULL
-  ON CONFLICT (previous_campaign_id) DO NOTHING
+  ON CONFLICT (previous_campaign_id, organisation_id) DO NOTHING
   RETURNING *`;
 
 /** Open campaigns past their due date, oldest first (the sweeper's candidates; each is claimed on its own). */

@@ -10,6 +10,10 @@ import { createAppServices, type AppServices } from './context/app-services';
 import { createDataSource } from './database/data-source';
 import { databaseOptions } from './database/database-options';
 import { startEmbeddedPostgres } from './database/embedded-postgres';
+import { NotificationListener } from './database/notification-listener';
+import { startReadReplicas, stopReadReplicas } from './database/read-replicas';
+import { RoutedDataSource } from './database/routed-data-source';
+import { SERVICE_KEYS_CHANNEL } from './pagination/cursor-codec';
 import { buildAppSchema } from './graphql/build-schema';
 import { createOutboxWorker } from '../invitations/outbox/create-outbox-worker';
 import { EMAIL_OUTBOX_BACKLOG_SQL } from '../invitations/outbox/email-outbox';
@@ -98,7 +102,15 @@ export async function startService(config: AppConfig, options: { dataSource?: Da
     await database.stop();
     throw error;
   }
+  // With DATABASE_REPLICA_URLS: queries read from replicas (before anything is served).
+  const readRouter = dataSource instanceof RoutedDataSource ? await startReadReplicas(config, dataSource) : null;
   const services = createAppServices(config, dataSource, catalogue);
+  // What instances keep in memory from the database is reloaded when another instance (or an operator)
+  // changes it: the cursor key. LISTEN needs a connection of its own, not through a pooler.
+  const listener = new NotificationListener(config.DATABASE_LISTEN_URL ?? (config.DATABASE_URL || database.url));
+  listener.on(SERVICE_KEYS_CHANNEL, () => services.cursors.reload());
+  listener.onReconnected(() => services.cursors.reload());
+  await listener.start();
   const authenticator = new Authenticator(await createTokenVerifier(config), services.provisioning, config);
   const schema = await buildAppSchema();
   registerOutboxBacklog('email', EMAIL_OUTBOX_BACKLOG_SQL);
@@ -117,6 +129,8 @@ export async function startService(config: AppConfig, options: { dataSource?: Da
   } catch (error) {
     await app.stop().catch(() => undefined);
     await observability.stop();
+    await listener.stop();
+    if (dataSource instanceof RoutedDataSource) await stopReadReplicas(dataSource, readRouter);
     if (ownsDataSource && dataSource.isInitialized) await dataSource.destroy();
     await database.stop();
     throw new Error(`cannot listen on port ${config.PORT}: ${(error as Error).message}`);
@@ -147,6 +161,8 @@ export async function startService(config: AppConfig, options: { dataSource?: Da
       await reviewCampaignSweeper.stop();
       await app.stop();
       await observability.stop();
+      await listener.stop();
+      if (dataSource instanceof RoutedDataSource) await stopReadReplicas(dataSource, readRouter);
       if (ownsDataSource && dataSource.isInitialized) await dataSource.destroy();
       await database.stop();
     },

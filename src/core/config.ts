@@ -25,7 +25,7 @@ const algorithmList = makeValidator<string[]>((input) => {
   return algorithms;
 });
 
-const databaseUrl = makeValidator<string>((input) => {
+function checkDatabaseUrl(input: string): string {
   if (!/^postgres(ql)?:\/\//.test(input)) throw new Error('must be a postgres:// or postgresql:// URL');
   try {
     new URL(input);
@@ -34,7 +34,24 @@ const databaseUrl = makeValidator<string>((input) => {
     throw new Error('is not a valid URL');
   }
   return input;
-});
+}
+
+const databaseUrl = makeValidator<string>(checkDatabaseUrl);
+
+// Read replicas: comma-separated postgres:// URLs, each checked like DATABASE_URL.
+const databaseUrlList = makeValidator<string[]>((input) =>
+  input
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((entry, index) => {
+      try {
+        return checkDatabaseUrl(entry);
+      } catch (error) {
+        throw new Error(`entry ${index + 1} ${(error as Error).message}`);
+      }
+    }),
+);
 
 const slug = makeValidator<string>((input) => {
   if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(input)) throw new Error('must be an organisation slug (lowercase letters, digits, hyphens)');
@@ -124,6 +141,11 @@ const specs = {
   DATABASE_LOCK_TIMEOUT_MS: atLeastOne({ default: DEFAULT_DATABASE_TIMEOUTS.lockTimeoutMs, desc: 'server-side limit of one lock wait' }),
   DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: atLeastOne({ default: DEFAULT_DATABASE_TIMEOUTS.idleInTransactionTimeoutMs, desc: 'server-side limit of an idle open transaction' }),
   DATABASE_QUERY_TIMEOUT_MS: atLeastOne({ default: DEFAULT_DATABASE_TIMEOUTS.queryTimeoutMs, desc: 'client-side limit of one statement the server never answers' }),
+  // Scale-out (README "Scaling out"): read replicas, the LISTEN connection.
+  DATABASE_REPLICA_URLS: databaseUrlList({ default: [], desc: 'comma-separated postgres:// URLs of streaming read replicas; queries read there, mutations on DATABASE_URL' }),
+  DATABASE_REPLICA_MAX_LAG_MS: atLeastOne({ default: 10_000, desc: 'a replica further behind the primary than this is skipped' }),
+  DATABASE_REPLICA_CHECK_INTERVAL_MS: atLeastOne({ default: 1000, desc: 'how often each replica health and lag is checked' }),
+  DATABASE_LISTEN_URL: databaseUrl({ default: undefined, desc: 'direct (not pooled) connection for LISTEN/NOTIFY; default: DATABASE_URL' }),
   REQUEST_TIMEOUT_MS: atLeastOne({ default: 10_000, desc: 'a GraphQL request still running after this is answered SERVICE_UNAVAILABLE (TIMEOUT) and rolled back' }),
   READINESS_TIMEOUT_MS: atLeastOne({ default: 1500, desc: '/readyz answers 503 when the database has not answered within this' }),
   AUTH_ISSUER: url({ default: undefined }),

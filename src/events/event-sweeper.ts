@@ -25,9 +25,10 @@ const ANNOUNCE_EXPIRED = `
   )
   SELECT * FROM announced ORDER BY expires_at, id`;
 
-// Oldest first, a batch at a time (their webhook deliveries go with them).
+// Oldest first, a batch at a time (their webhook deliveries go with them). SKIP LOCKED: sweepers of
+// other instances delete other batches instead of waiting for (or deadlocking with) this one.
 const DELETE_EXPIRED_EVENTS = `
-  WITH old AS (SELECT id FROM events WHERE time < now() - make_interval(days => $1) ORDER BY time LIMIT $2),
+  WITH old AS (SELECT id FROM events WHERE time < now() - make_interval(days => $1) ORDER BY time LIMIT $2 FOR UPDATE SKIP LOCKED),
   deleted AS (DELETE FROM events e USING old WHERE e.id = old.id RETURNING e.id)
   SELECT count(*)::int AS count FROM deleted`;
 

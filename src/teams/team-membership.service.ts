@@ -64,7 +64,7 @@ export class TeamMembershipService {
       assertCanGrant(snapshot, await grantedRoles(manager, team.id), this.catalogue, organisation.permissionBoundary);
       const rows: Record<string, unknown>[] = await manager.query(
         `INSERT INTO team_members (team_id, membership_id, organisation_id, role) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (team_id, membership_id) DO NOTHING RETURNING ${PLACE_COLUMNS}`,
+         ON CONFLICT (team_id, membership_id, organisation_id) DO NOTHING RETURNING ${PLACE_COLUMNS}`,
         [team.id, input.membershipId, team.organisationId, input.role],
       );
       if (rows.length === 0) throw conflict('The member is already in this team');

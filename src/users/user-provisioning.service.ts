@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AuditService } from '../audit/audit.service';
 import type { VerifiedIdentity } from '../core/auth/verified-identity';
+import { entityFromRow } from '../core/database/entity-rows';
 import { uniqueViolation } from '../core/database/postgres-errors';
 import { logger } from '../core/logger';
 import { domainOfEmail } from '../domains/domain-name';
@@ -9,11 +10,15 @@ import type { MembershipWriter } from '../memberships/membership-writer';
 import { MembershipStatus } from '../memberships/membership-status';
 import { OrganisationEntity } from '../organisations/organisation.entity';
 import { UserEntity } from './user.entity';
+import { onPrimary, replicaTolerated } from '../core/database/read-preference';
+import { readRouterOf } from '../core/database/routed-data-source';
 import { runTransaction } from '../core/database/transaction';
 import { emitEvent } from '../events/event-emitter';
 
 // The profile fields whose change is a user.updated event (lastSignInAt is not).
 const PROFILE_FIELDS = ['displayName', 'email', 'emailVerified'] as const;
+
+const hasChanges = (changes: object) => Object.keys(changes).length > 0;
 
 export interface ProvisioningOptions {
   lastSignInIntervalSeconds: number;
@@ -34,7 +39,23 @@ export class UserProvisioningService {
   ) {}
 
   async provision(identity: VerifiedIdentity): Promise<UserEntity> {
-    const existing = await this.dataSource.getRepository(UserEntity).findOneBy({ issuer: identity.issuer, subject: identity.subject });
+    if (readRouterOf(this.dataSource)) {
+      // With read replicas, a returning user with nothing to write is read from the request's replica:
+      // signing in costs the primary nothing. Anything to write is decided again on the primary.
+      const seen = await replicaTolerated(() => this.findUser(identity));
+      if (seen && !hasChanges(await replicaTolerated(() => this.changesFor(seen, identity)))) return seen;
+    }
+    return onPrimary(() => this.provisionHere(identity));
+  }
+
+  private async findUser(identity: VerifiedIdentity): Promise<UserEntity | null> {
+    // Every request signs in: plain SQL by the unique index, not the ORM's query builder.
+    const [row] = await this.dataSource.query('SELECT * FROM users WHERE issuer = $1 AND subject = $2', [identity.issuer, identity.subject]);
+    return row ? entityFromRow(this.dataSource, UserEntity, row) : null;
+  }
+
+  private async provisionHere(identity: VerifiedIdentity): Promise<UserEntity> {
+    const existing = await this.findUser(identity);
     if (existing) return this.refresh(existing, identity);
     try {
       return await runTransaction(this.dataSource, (manager) => this.createOrLink(manager, identity));
@@ -47,7 +68,8 @@ export class UserProvisioningService {
     }
   }
 
-  private async refresh(user: UserEntity, identity: VerifiedIdentity): Promise<UserEntity> {
+  /** What the token changes in the stored user (profile fields, and `lastSignInAt` once per interval). */
+  private async changesFor(user: UserEntity, identity: VerifiedIdentity): Promise<Partial<UserEntity>> {
     const changes: Partial<UserEntity> = {};
     if (identity.name && identity.name !== user.displayName) changes.displayName = identity.name;
     if (identity.email && identity.email !== user.email && (await this.emailFree(identity.email, user.id))) {
@@ -59,7 +81,12 @@ export class UserProvisioningService {
     const staleAfter = Date.now() - this.options.lastSignInIntervalSeconds * 1000;
     const signInStale = !user.lastSignInAt || user.lastSignInAt.getTime() < staleAfter;
     if (signInStale) changes.lastSignInAt = new Date();
-    if (Object.keys(changes).length === 0) return user;
+    return changes;
+  }
+
+  private async refresh(user: UserEntity, identity: VerifiedIdentity): Promise<UserEntity> {
+    const changes = await this.changesFor(user, identity);
+    if (!hasChanges(changes)) return user;
     const changedProfile = PROFILE_FIELDS.filter((key) => key in changes);
     try {
       if (changedProfile.length === 0) await this.dataSource.getRepository(UserEntity).update({ id: user.id }, changes);

@@ -43,6 +43,7 @@ export function createAppServices(config: AppConfig, dataSource: DataSource, cat
     config,
     dataSource,
     catalogue,
+    cursors,
     audit,
     membershipWriter,
     organisations,

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { RequestReads } from '../database/read-router';
 
 /**
  * What the process knows about the request whose code is running now, wherever it runs (resolvers,
@@ -24,6 +25,8 @@ export interface RequestScope {
    * with a TIMEOUT (which promises that nothing was written): it completes and answers normally.
    */
   committed: boolean;
+  /** Where this request's reads go, with read replicas configured (`src/core/database/read-router.ts`). */
+  reads?: RequestReads;
   // What the request log line and the metrics report when the request ends (src/core/observability).
   /** The operation's name as the document gives it; null when anonymous, undefined when never resolved. */
   operationName?: string | null;

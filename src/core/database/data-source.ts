@@ -1,9 +1,10 @@
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { entities } from './entities';
 import { migrations } from './migrations';
 import { DEFAULT_DATABASE_TIMEOUTS, type DatabaseTimeouts } from './database-timeouts';
 import { TimeLimitedClient } from './pg-client';
 import { CountingTypeOrmLogger } from './query-counter';
+import { RoutedDataSource } from './routed-data-source';
 
 const MIGRATIONS_TABLE = 'typeorm_migrations';
 
@@ -12,6 +13,8 @@ export interface DataSourceOptions {
   applicationName?: string;
   /** Defaults: {@link DEFAULT_DATABASE_TIMEOUTS}. `null`: no statement limits (migrations may run long). */
   timeouts?: Partial<DatabaseTimeouts> | null;
+  /** A read replica's pool: never tries to install extensions (a standby is read-only). */
+  replica?: boolean;
 }
 
 const timeoutsBySource = new WeakMap<DataSource, DatabaseTimeouts>();
@@ -21,10 +24,13 @@ export function databaseTimeouts(dataSource: DataSource): DatabaseTimeouts | nul
   return timeoutsBySource.get(dataSource) ?? null;
 }
 
-/** Builds the TypeORM data source shared by the app, the CLI and the tests. Never `synchronize`. */
-export function createDataSource(url: string, options: DataSourceOptions = {}): DataSource {
+/**
+ * Builds the TypeORM data source shared by the app, the CLI and the tests. Never `synchronize`. It routes
+ * reads to replicas once a read router is attached (see `RoutedDataSource`).
+ */
+export function createDataSource(url: string, options: DataSourceOptions = {}): RoutedDataSource {
   const timeouts = options.timeouts === null ? null : { ...DEFAULT_DATABASE_TIMEOUTS, ...options.timeouts };
-  const dataSource = new DataSource({
+  const dataSource = new RoutedDataSource({
     type: 'postgres',
     url,
     entities,
@@ -32,6 +38,7 @@ export function createDataSource(url: string, options: DataSourceOptions = {}): 
     migrationsTableName: MIGRATIONS_TABLE,
     migrationsTransactionMode: 'each',
     synchronize: false,
+    ...(options.replica && { installExtensions: false }),
     logging: ['query', 'error', 'warn', 'migration'],
     logger: new CountingTypeOrmLogger(),
     maxQueryExecutionTime: 1000,

@@ -6,6 +6,8 @@ import { AuditLogImmutable1764100000001 } from '../../../migrations/176410000000
 import { OrganisationDomains1764200000000 } from '../../../migrations/1764200000000-OrganisationDomains';
 import { DomainEvents1764300000000 } from '../../../migrations/1764300000000-DomainEvents';
 import { Webhooks1764300000001 } from '../../../migrations/1764300000001-Webhooks';
+import { ShardingReadyKeys1764800000000 } from '../../../migrations/1764800000000-ShardingReadyKeys';
+import { ScaleOut1764800000001 } from '../../../migrations/1764800000001-ScaleOut';
 import { ReviewCampaigns1765000000000 } from '../../../migrations/1765000000000-ReviewCampaigns';
 
 /** Every migration, oldest first. Listed explicitly so the same list serves ts and compiled js. */
@@ -18,5 +20,7 @@ export const migrations = [
   OrganisationDomains1764200000000,
   DomainEvents1764300000000,
   Webhooks1764300000001,
+  ShardingReadyKeys1764800000000,
+  ScaleOut1764800000001,
   ReviewCampaigns1765000000000,
 ];

@@ -3,6 +3,7 @@ import { currentRequestScope, remainingRequestTime, type RequestScope } from '..
 import { AppError, conflict, serviceUnavailable, UnavailableReason, unavailableFromDatabase } from '../errors';
 import { logger } from '../logger';
 import { databaseTimeouts } from './data-source';
+import { readRouterOf } from './routed-data-source';
 import { isForeignKeyViolation, isRetryableTransactionFailure, sqlState } from './postgres-errors';
 import { openHooks, runBeforeCommitHooks } from './transaction-hooks';
 
@@ -34,6 +35,9 @@ export function transactionRetryCount(): number {
  * - retries: a deadlock or serialization failure (40P01, 40001) runs `work` again, at most
  *   {@link MAX_TRANSACTION_ATTEMPTS} times, after a jittered pause, so `work` must not have effects
  *   outside the transaction that a second run would repeat;
+ * - read-your-writes, with read replicas: after COMMIT, the primary's WAL position is recorded for the
+ *   request's principal (`ReadRouter.recordCommit`); the transaction itself, and every read sent while it
+ *   runs, is on the primary;
  * - errors: what remains of those, and foreign-key violations (a row deleted meanwhile), are CONFLICT; an
  *   unreachable or too slow database is SERVICE_UNAVAILABLE. Unique violations pass unchanged: callers
  *   name them.
@@ -42,8 +46,9 @@ export async function runTransaction<T>(dataSource: DataSource, work: (manager: 
   const scope = currentRequestScope();
   for (let attempt = 1; ; attempt += 1) {
     assertBeforeDeadline(scope);
+    let result: T;
     try {
-      return await dataSource.transaction(async (manager) => {
+      result = await dataSource.transaction(async (manager) => {
         openHooks(manager);
         await applyLimits(dataSource, manager, scope);
         const result = await work(manager);
@@ -62,6 +67,10 @@ export async function runTransaction<T>(dataSource: DataSource, work: (manager: 
       }
       throw translate(error);
     }
+    // With read replicas: the commit's WAL position, so its principal's next reads (from any instance)
+    // wait for a replica that has replayed it, or go to the primary.
+    await readRouterOf(dataSource)?.recordCommit();
+    return result;
   }
 }
 

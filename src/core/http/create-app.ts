@@ -12,12 +12,14 @@ import type { AppServices } from '../context/app-services';
 import { RequestContext } from '../context/request-context';
 import { currentRequestScope } from '../context/request-scope';
 import { checkReadiness } from '../database/data-source';
+import { readRouterOf } from '../database/routed-data-source';
 import { logger } from '../logger';
 import { clientErrorFormatter } from '../graphql/client-error-format';
 import { costLimitPlugin } from '../graphql/cost-limit';
 import { documentLimitOptions } from '../graphql/query-limits';
 import { countListItems, limitedStringify, responseLimitsPlugin } from '../graphql/response-limits';
 import { availabilityPlugin } from './availability-plugin';
+import { readRoutingPlugin } from './read-routing-plugin';
 import { requestDeadline } from './request-deadline';
 import { inputGuardPlugin } from '../graphql/input-guard';
 import { serveMetrics } from '../observability/metrics-endpoint';
@@ -65,6 +67,9 @@ export async function createApp(services: AppServices, schema: GraphQLSchema, au
   });
   // Observability: the request's log line and metrics; with tracing on (only then), spans per operation and slow resolver.
   apollo.addPlugin(requestObserverPlugin);
+  // With read replicas: where each operation reads (README "Scaling out").
+  const readRouter = readRouterOf(services.dataSource);
+  if (readRouter) apollo.addPlugin(readRoutingPlugin(readRouter));
   if (tracing) apollo.addPlugin(tracing.apolloPlugin);
   const observer = createRequestObserver();
   await apollo.start();

@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { badInput } from '../errors';
 import { isId } from '../ids';
+import { onPrimary } from '../database/read-preference';
 import { logger } from '../logger';
 
 /** How a sort-key value is checked before it reaches SQL (and cast there). */
@@ -17,9 +18,15 @@ const INFINITY = /^-?infinity$/;
 const INT = /^-?\d{1,10}$/;
 const INT4_MAX = 2 ** 31 - 1;
 
-/** The key the cursors are authenticated with: one row written by the CursorKey migration. */
+/** The channel a change of `service_keys` is announced on (trigger of migration ScaleOut). */
+export const SERVICE_KEYS_CHANNEL = 'service_keys';
+
+/**
+ * The key the cursors are authenticated with: one row written by the CursorKey migration. Read on the
+ * primary: a replica may not have replayed a rotation yet.
+ */
 async function readKey(dataSource: DataSource): Promise<Buffer> {
-  const rows: { key: Buffer }[] = await dataSource.query(`SELECT key FROM service_keys WHERE name = 'cursor-hmac'`);
+  const rows: { key: Buffer }[] = await onPrimary(() => dataSource.query(`SELECT key FROM service_keys WHERE name = 'cursor-hmac'`));
   if (rows.length === 0) throw new Error('no cursor key in service_keys: run the migrations');
   return rows[0].key;
 }
@@ -27,7 +34,8 @@ async function readKey(dataSource: DataSource): Promise<Buffer> {
 /**
  * Opaque, authenticated cursors: `base64url(JSON of the sort-key values) . base64url(HMAC)`, the HMAC
  * (SHA-256, 128 bits kept) taken over the list's scope and the values under a key kept in the database,
- * so every instance of the service issues and accepts the same cursors, across restarts. A cursor
+ * so every instance of the service issues and accepts the same cursors, across restarts and rotations
+ * (each instance reloads it when the database announces a change: {@link reload}). A cursor
  * parses only if this service issued it for this very list (organisation, order, filter): anything
  * else is BAD_USER_INPUT before any SQL runs.
  */
@@ -53,6 +61,20 @@ export class CursorCodec {
       },
     );
     await this.loading;
+  }
+
+  /**
+   * Reads the key again (it was rotated, or a change may have been missed): the key in use is kept until
+   * the new one is read, so requests in flight never find none.
+   */
+  reload(): void {
+    readKey(this.dataSource).then(
+      (key) => {
+        if (this.key && !this.key.equals(key)) logger.info('cursor key changed: cursors issued before are refused');
+        this.key = key;
+      },
+      (error) => logger.warn({ err: error }, 'cursor key not re-read; retried at the next change or reconnection'),
+    );
   }
 
   /** A cursor for these sort-key values (as text) in the list `scope`. Call after {@link ready}. */
