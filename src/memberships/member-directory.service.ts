@@ -68,7 +68,16 @@ export class MemberDirectoryService {
     const search = filter.search?.trim().toLowerCase();
     if (search) {
       parameters.push(`%${escapeLike(search)}%`);
-      clauses.push(`(lower(u.email) LIKE $${parameters.length} OR lower(u.display_name) LIKE $${parameters.length})`);
+      const pattern = `$${parameters.length}`;
+      // Three characters or more: trigram first. The matching users come from the trigram indexes once (an
+      // InitPlan), then their memberships by (organisation_id, user_id), so the planner never walks the whole
+      // organisation in page order hoping for early matches (at 100,000 members that walk took 750 ms).
+      // Shorter text has no trigram to look up: it filters the joined rows.
+      clauses.push(
+        search.length >= 3
+          ? `m.user_id = ANY (ARRAY(SELECT s.id FROM users s WHERE lower(s.email) LIKE ${pattern} OR lower(s.display_name) LIKE ${pattern}))`
+          : `(lower(u.email) LIKE ${pattern} OR lower(u.display_name) LIKE ${pattern})`,
+      );
     }
     if (filter.roleId !== undefined && filter.roleId !== null) {
       if (!isId(filter.roleId)) throw badInput('roleId is not an id', { field: 'roleId' });
