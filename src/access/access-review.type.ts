@@ -45,6 +45,17 @@ export class AccessPathType {
   @Field(() => TeamType, { nullable: true, description: 'The team granting the role; null for a direct assignment' }) team!: TeamEntity | null;
   @Field(() => String, { nullable: true, description: 'The permission the role lists that implies this one; null when the role lists it' })
   impliedBy!: string | null;
+  @Field(() => Date, { nullable: true, description: 'When this path ends: the direct grant\'s or the team place\'s expiry (time-bound access); null: permanent' })
+  expiresAt!: Date | null;
+}
+
+@ObjectType('ExpiringGrant', { description: 'A time-bound grant still in force: a direct role (role) or a team place (team)' })
+export class ExpiringGrantType {
+  organisationId!: string;
+  membershipId!: string;
+  roleId!: string | null;
+  teamId!: string | null;
+  @Field(() => Date) expiresAt!: Date;
 }
 
 @ObjectType('AccessExplanation', { description: 'Why a member holds, or does not hold, a permission organisation-wide' })

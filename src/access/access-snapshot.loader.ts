@@ -5,6 +5,7 @@ import type { MembershipStatus } from '../memberships/membership-status';
 import { rolePermissions } from '../roles/built-in-roles';
 import type { TeamMemberRole } from '../teams/team-member-role';
 import { AccessSnapshot } from './access-snapshot';
+import { expiryMillis } from './grant-expiry';
 import { evaluatePermissions, type EvaluatedRole } from './permission-evaluator';
 
 interface AccessRow {
@@ -14,19 +15,20 @@ interface AccessRow {
   membership_id: string | null;
   status: MembershipStatus | null;
   direct_roles: EvaluatedRole[];
-  teams: { teamId: string; place: TeamMemberRole; grantedRoles: EvaluatedRole[] }[];
+  teams: { teamId: string; place: TeamMemberRole; grantedRoles: EvaluatedRole[]; expiresAt: number | null }[];
 }
 
-const ROLES_OF = (linkTable: string, ownerColumn: string, ownerValue: string) => `(
-  SELECT coalesce(json_agg(json_build_object('builtInKey', r.built_in_key, 'permissions', r.permissions)), '[]')
+const ROLES_OF = (linkTable: string, ownerColumn: string, ownerValue: string, withExpiry: boolean) => `(
+  SELECT coalesce(json_agg(json_build_object('builtInKey', r.built_in_key, 'permissions', r.permissions${withExpiry ? `, 'expiresAt', ${expiryMillis('l')}` : ''})), '[]')
   FROM ${linkTable} l JOIN roles r ON r.id = l.role_id WHERE l.${ownerColumn} = ${ownerValue})`;
 
-// One statement for any number of organisations: membership, direct roles, team places and team grants.
+// One statement for any number of organisations: membership, direct roles, team places and team grants,
+// with the expiry of each time-bound grant: the evaluator ignores those expired at evaluation time.
 const SELECT_ACCESS = `
   SELECT o.id AS organisation_id, o.require_mfa, o.permission_boundary, m.id AS membership_id, m.status,
-    ${ROLES_OF('membership_roles', 'membership_id', 'm.id')} AS direct_roles,
-    (SELECT coalesce(json_agg(json_build_object('teamId', tm.team_id, 'place', tm.role,
-        'grantedRoles', ${ROLES_OF('team_roles', 'team_id', 'tm.team_id')})), '[]')
+    ${ROLES_OF('membership_roles', 'membership_id', 'm.id', true)} AS direct_roles,
+    (SELECT coalesce(json_agg(json_build_object('teamId', tm.team_id, 'place', tm.role, 'expiresAt', ${expiryMillis('tm')},
+        'grantedRoles', ${ROLES_OF('team_roles', 'team_id', 'tm.team_id', false)})), '[]')
       FROM team_members tm WHERE tm.membership_id = m.id) AS teams
   FROM organisations o`;
 

@@ -2,11 +2,14 @@ import { TEAM_MANAGER_PERMISSIONS } from '../core/permissions/built-in-permissio
 import type { PermissionCatalogue } from '../core/permissions/permission-catalogue';
 import { MembershipStatus } from '../memberships/membership-status';
 import { TeamMemberRole } from '../teams/team-member-role';
+import { isLiveAt, type GrantExpiry } from './grant-expiry';
 
 /** A role as the evaluator sees it. */
 export interface EvaluatedRole {
   builtInKey: string | null;
   permissions: readonly string[];
+  /** A direct grant's expiry (ms since the epoch); null or absent: permanent. Not read on a team's granted roles. */
+  expiresAt?: GrantExpiry;
 }
 
 /** One of the member's team places. */
@@ -14,6 +17,8 @@ export interface EvaluatedTeamPlace {
   teamId: string;
   place: TeamMemberRole;
   grantedRoles: readonly EvaluatedRole[];
+  /** The place's expiry (ms since the epoch); null or absent: permanent. */
+  expiresAt?: GrantExpiry;
 }
 
 export interface EvaluationInput {
@@ -26,6 +31,8 @@ export interface EvaluationInput {
   requireMfa: boolean;
   /** Whether the current token shows a second factor; null when judging a member outside their own request. */
   hasMfa: boolean | null;
+  /** The instant judged at (ms since the epoch): grants expired by then are ignored. Default: now. */
+  at?: number;
 }
 
 export interface EvaluationResult {
@@ -43,12 +50,15 @@ const NOTHING: EvaluationResult = { permissions: new Set(), teamPermissions: new
 
 /**
  * P(u, o) = closure(∪ permissions of direct roles and of roles granted by the member's teams) ∩ boundary,
- * nothing unless the membership is ACTIVE (and MFA is shown where required). Pure: no I/O.
+ * nothing unless the membership is ACTIVE (and MFA is shown where required). Direct grants and team
+ * places whose expiry is at or before `at` count for nothing (grant-expiry.ts). Pure: no I/O.
  */
 export function evaluatePermissions(input: EvaluationInput, catalogue: PermissionCatalogue, rolePermissions: (role: EvaluatedRole) => readonly string[]): EvaluationResult {
   if (input.membershipStatus !== MembershipStatus.ACTIVE) return NOTHING;
   if (input.requireMfa && input.hasMfa === false) return { ...NOTHING, mfaRequired: true };
-  const roles = [...input.directRoles, ...input.teams.flatMap((team) => team.grantedRoles)];
+  const at = input.at ?? Date.now();
+  const teams = input.teams.filter((team) => isLiveAt(team.expiresAt, at));
+  const roles = [...input.directRoles.filter((role) => isLiveAt(role.expiresAt, at)), ...teams.flatMap((team) => team.grantedRoles)];
   const bound = (keys: Iterable<string>): Set<string> => {
     const closed = catalogue.close(keys);
     if (input.boundary === null) return closed;
@@ -57,7 +67,7 @@ export function evaluatePermissions(input: EvaluationInput, catalogue: Permissio
   };
   const permissions = bound(roles.flatMap((role) => [...rolePermissions(role)]));
   const teamPermissions = new Map<string, ReadonlySet<string>>();
-  for (const team of input.teams) {
+  for (const team of teams) {
     if (team.place !== TeamMemberRole.MANAGER) continue;
     const scoped = bound(TEAM_MANAGER_PERMISSIONS);
     for (const key of permissions) scoped.add(key);
