@@ -1,3 +1,4 @@
+import { badInput } from '../core/errors';
 /**
  * Time-bound grants: a direct role (membership_roles.expires_at) or a team place
  * (team_members.expires_at) counts until its expiry, and not at or after it. This module is the one
@@ -36,4 +37,29 @@ export function expiryMillis(alias: string): string {
 export function expiryDate(value: unknown): Date | null {
   if (value === null || value === undefined) return null;
   return value instanceof Date ? value : new Date(value as string);
+}
+
+/**
+ * An `expiresAt` argument checked: absent or null is a permanent grant; otherwise a valid instant in
+ * the future (BAD_USER_INPUT naming `field` otherwise).
+ */
+export function grantExpiryInput(value: Date | string | null | undefined, field: string, now: number = Date.now()): Date | null {
+  if (value === null || value === undefined) return null;
+  const date = value instanceof Date ? value : typeof value === 'string' && ISO_8601.test(value.trim()) ? new Date(value.trim()) : new Date(Number.NaN);
+  if (Number.isNaN(date.getTime())) throw badInput(`${field} is not an ISO 8601 date and time`, { field });
+  if (date.getTime() <= now) throw badInput(`${field} must be in the future`, { field });
+  if (date.getTime() > now + MAX_GRANT_YEARS * 366 * 86_400_000) throw badInput(`${field} must be at most ${MAX_GRANT_YEARS} years ahead`, { field });
+  return date;
+}
+
+/** How far ahead a time-bound grant may end (beyond that, a permanent grant says the same). */
+export const MAX_GRANT_YEARS = 10;
+
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/** The Owner role is never time-bound: an organisation's ownership must not lapse by itself. */
+export function assertNotTimeBoundOwner(roles: readonly { builtInKey: string | null }[], expiresAt: Date | null, field: string): void {
+  if (expiresAt !== null && roles.some((role) => role.builtInKey === 'owner')) {
+    throw badInput('The Owner role cannot be time-bound', { field });
+  }
 }

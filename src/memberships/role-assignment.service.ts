@@ -18,6 +18,41 @@ import { runTransaction } from '../core/database/transaction';
 import { insertMany } from '../core/database/bulk-insert';
 import { emitEvents } from '../events/event-emitter';
 import { rolesChangedEvents } from '../events/event-payloads';
+import { assertNotTimeBoundOwner, grantExpiryInput } from '../access/grant-expiry';
+
+/**
+ * Grants direct roles (every membership × every role) in one statement with array parameters (up to
+ * 500 × 100 links; a VALUES list would need 3 bind parameters a row), ending at `expiresAt` (null:
+ * permanent). A link already there: 'set' gives it this end (a re-grant says what the grant now is,
+ * an expired one not yet swept included); 'extend' never shortens it nor makes a permanent one
+ * time-bound (an approved elevation for a role already held).
+ */
+export async function upsertGrants(
+  manager: EntityManager,
+  organisationId: string,
+  membershipIds: readonly string[],
+  roleIds: readonly string[],
+  expiresAt: Date | null,
+  onExisting: 'set' | 'extend',
+): Promise<void> {
+  await insertMany(
+    manager,
+    'membership_roles',
+    [
+      { name: 'membership_id', type: 'uuid', values: membershipIds.flatMap((membershipId) => roleIds.map(() => membershipId)) },
+      { name: 'role_id', type: 'uuid', values: membershipIds.flatMap(() => roleIds) },
+      { name: 'organisation_id', type: 'uuid', value: organisationId },
+      { name: 'expires_at', type: 'timestamptz', value: expiresAt },
+    ],
+    {
+      onConflict:
+        onExisting === 'set'
+          ? '(membership_id, role_id, organisation_id) DO UPDATE SET expires_at = EXCLUDED.expires_at'
+          : `(membership_id, role_id, organisation_id) DO UPDATE SET expires_at = CASE
+               WHEN membership_roles.expires_at IS NULL THEN NULL ELSE greatest(membership_roles.expires_at, EXCLUDED.expires_at) END`,
+    },
+  );
+}
 
 /** One direct role to take away from one member, and on whose authority (their snapshot). */
 export interface GrantRevocation {
@@ -57,6 +92,9 @@ export class RoleAssignmentService {
     const roles = await this.dataSource.getRepository(RoleEntity).findBy({ id: In(roleIds.filter(isId)), organisationId: organisation.id });
     const unknownRoles = roleIds.filter((id) => !roles.some((role) => role.id === id));
     if (unknownRoles.length > 0) throw badInput(`Unknown roles: ${unknownRoles.join(', ')}`, { field: 'roleIds', unknown: unknownRoles });
+    const expiresAt = grantExpiryInput(input.expiresAt, 'expiresAt');
+    if (expiresAt !== null && input.mode === RoleAssignmentMode.REMOVE) throw badInput('expiresAt applies to ADD and REPLACE', { field: 'expiresAt' });
+    assertNotTimeBoundOwner(roles, expiresAt, 'expiresAt');
     if (input.mode !== RoleAssignmentMode.REMOVE) assertCanGrant(snapshot, roles, this.catalogue, organisation.permissionBoundary);
 
     await runTransaction(this.dataSource, async (manager) => {
@@ -73,17 +111,7 @@ export class RoleAssignmentService {
         );
       }
       if (input.mode !== RoleAssignmentMode.REMOVE && roleIds.length > 0) {
-        // Up to 500 × 100 links: one statement with array parameters (a VALUES list would need 3 bind parameters a row).
-        await insertMany(
-          manager,
-          'membership_roles',
-          [
-            { name: 'membership_id', type: 'uuid', values: membershipIds.flatMap((membershipId) => roleIds.map(() => membershipId)) },
-            { name: 'role_id', type: 'uuid', values: membershipIds.flatMap(() => roleIds) },
-            { name: 'organisation_id', type: 'uuid', value: organisation.id },
-          ],
-          { onConflict: 'DO NOTHING' },
-        );
+        await upsertGrants(manager, organisation.id, membershipIds, roleIds, expiresAt, 'set');
       }
       await assertOwnerRemains(manager, organisation.id);
       await this.audit.record(manager, ctx, {
@@ -91,7 +119,7 @@ export class RoleAssignmentService {
         action: 'member.roles-assigned',
         targetType: 'Membership',
         targetId: null,
-        details: { mode: input.mode, membershipIds, roleIds, removed: toRemove.map(({ membershipId, roleId }) => ({ membershipId, roleId })) },
+        details: { mode: input.mode, membershipIds, roleIds, removed: toRemove.map(({ membershipId, roleId }) => ({ membershipId, roleId })), expiresAt },
       });
       emitEvents(manager, ctx, rolesChangedEvents(organisation.id, membershipIds.map((membershipId) => {
         const before = current.filter((link) => link.membershipId === membershipId).map((link) => link.roleId);
