@@ -18,7 +18,7 @@ import { runTransaction } from '../core/database/transaction';
 import { insertMany } from '../core/database/bulk-insert';
 import { emitEvents } from '../events/event-emitter';
 import { rolesChangedEvents } from '../events/event-payloads';
-import { assertNotTimeBoundOwner, grantExpiryInput } from '../access/grant-expiry';
+import { assertNotTimeBoundOwner, grantExpiryInput, liveGrant } from '../access/grant-expiry';
 
 /**
  * Grants direct roles (every membership × every role) in one statement with array parameters (up to
@@ -130,6 +130,31 @@ export class RoleAssignmentService {
     ctx.invalidateAccess();
     for (const id of membershipIds) ctx.loaders.rolesByMembershipId.clear(id);
     return membershipIds.map((id) => memberships.find((membership) => membership.id === id) as MembershipEntity);
+  }
+
+  /**
+   * Grants one member one role until `expiresAt` inside the caller's transaction, which locked the
+   * organisation first and checked the escalation rules (an approved elevation request): the role is
+   * locked as assignRoles locks it, a grant already held is never shortened nor made time-bound
+   * ('extend'), and it is audited and evented as assignRoles ADD.
+   */
+  async grantUntil(manager: EntityManager, ctx: RequestContext | null, organisationId: string, membershipId: string, roleId: string, expiresAt: Date, details: Record<string, unknown> = {}): Promise<void> {
+    await lockGrantedRoles(manager, organisationId, [roleId], 'field');
+    const [member]: { user_id: string; role_ids: string[] }[] = await manager.query(
+      `SELECT m.user_id, ARRAY(SELECT l.role_id FROM membership_roles l WHERE l.membership_id = m.id AND ${liveGrant('l')}) AS role_ids
+       FROM memberships m WHERE m.id = $1 AND m.organisation_id = $2`,
+      [membershipId, organisationId],
+    );
+    if (!member) throw notFound('Membership');
+    await upsertGrants(manager, organisationId, [membershipId], [roleId], expiresAt, 'extend');
+    await this.audit.record(manager, ctx, {
+      organisationId,
+      action: 'member.roles-assigned',
+      targetType: 'Membership',
+      targetId: membershipId,
+      details: { mode: RoleAssignmentMode.ADD, membershipIds: [membershipId], roleIds: [roleId], removed: [], expiresAt, ...details },
+    });
+    emitEvents(manager, ctx, rolesChangedEvents(organisationId, [{ membershipId, userId: member.user_id, before: member.role_ids, after: [...member.role_ids, roleId] }]));
   }
 
   /**

@@ -8,6 +8,8 @@ export class OrganisationEntity {
   @Column({ type: 'text', unique: true }) slug!: string;
   @Column({ name: 'invitation_expiry_days', type: 'integer', default: 7 }) invitationExpiryDays!: number;
   @Column({ name: 'require_mfa', type: 'boolean', default: false }) requireMfa!: boolean;
+  /** The longest elevation request, in hours (1–720). */
+  @Column({ name: 'max_elevation_hours', type: 'integer', default: 8 }) maxElevationHours!: number;
   @Column({ name: 'require_approval', type: 'boolean', default: false }) requireApproval!: boolean;
   @Column({ name: 'allowed_email_domains', type: 'text', array: true, default: () => "'{}'" }) allowedEmailDomains!: string[];
   @Column({ name: 'auto_join_domains', type: 'text', array: true, default: () => "'{}'" }) autoJoinDomains!: string[];

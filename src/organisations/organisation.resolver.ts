@@ -41,7 +41,7 @@ export class OrganisationResolver {
 
   @FieldResolver(() => OrganisationSettingsType)
   settings(@Root() organisation: OrganisationEntity): OrganisationSettingsType {
-    const { id, invitationExpiryDays, requireMfa, requireApproval, allowedEmailDomains, autoJoinDomains } = organisation;
-    return { organisationId: id, invitationExpiryDays, requireMfa, requireApproval, allowedEmailDomains, autoJoinDomains };
+    const { id, invitationExpiryDays, requireMfa, requireApproval, allowedEmailDomains, autoJoinDomains, maxElevationHours } = organisation;
+    return { organisationId: id, invitationExpiryDays, requireMfa, requireApproval, allowedEmailDomains, autoJoinDomains, maxElevationHours };
   }
 }

@@ -13,6 +13,7 @@ import { userRules } from '../../users/user.rules';
 import { eventRules } from '../../events/event.rules';
 import { webhookRules } from '../../webhooks/webhook.rules';
 import { reviewCampaignRules } from '../../campaigns/review-campaign.rules';
+import { elevationRules } from '../../elevation/elevation.rules';
 import type { RuleMap } from './apply-rules';
 
 /** Structural types: what they carry is checked by the rules of the nodes inside them. */
@@ -59,4 +60,5 @@ export const ruleMap: RuleMap = merge(
   eventRules,
   webhookRules,
   reviewCampaignRules,
+  elevationRules,
 );
