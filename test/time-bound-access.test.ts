@@ -473,6 +473,7 @@ describe('time-bound access and elevation requests', () => {
 
     it('the Members page and _entities cost the same statements with and without time-bound grants', async () => {
       const counts: Record<string, number[]> = { members: [], entities: [] };
+      const pages: { organisationId: string; token: string; representations: unknown[] }[] = [];
       for (const timeBound of [false, true]) {
         const org = await createOrganisation(service, admin);
         const seeded = await seedMembers(db(), org.id, { count: 100, rolesEach: 3, teamsEach: 2 });
@@ -489,7 +490,25 @@ describe('time-bound access and elevation requests', () => {
         expect(entities.response.data._entities).toHaveLength(100);
         counts.members.push(members.count);
         counts.entities.push(entities.count);
+        pages.push({ organisationId: org.id, token: org.owner.token, representations: seeded.membershipIds.map((id) => ({ __typename: 'Membership', id })) });
       }
+      // CPU of this process (the service runs in it) for the same pages, interleaved; printed, not asserted
+      // (the machine is shared). The evaluator alone: npm run bench:grant-expiry.
+      const cpu: number[][] = [[], []];
+      for (let round = 0; round < 8; round += 1) {
+        for (const variant of round % 2 === 0 ? [0, 1] : [1, 0]) {
+          const start = process.cpuUsage();
+          for (let i = 0; i < 5; i += 1) {
+            await service.graphql(MEMBERS, { organisationId: pages[variant].organisationId, first: 100 }, pages[variant].token);
+            await service.graphql(ENTITIES, { representations: pages[variant].representations }, pages[variant].token);
+          }
+          const used = process.cpuUsage(start);
+          cpu[variant].push((used.user + used.system) / 5);
+        }
+      }
+      const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+      const [without, withTimeBound] = cpu.map(median);
+      process.stdout.write(`Members page + _entities (100 members) CPU: ${(without / 1000).toFixed(1)} ms without, ${(withTimeBound / 1000).toFixed(1)} ms with 20% time-bound (${(((withTimeBound - without) / without) * 100).toFixed(1)}%)\n`);
       process.stdout.write(`Members: ${counts.members.join(' / ')} statements; _entities: ${counts.entities.join(' / ')} (without / with 20% time-bound grants)\n`);
       expect(counts.members[1]).toBe(counts.members[0]);
       expect(counts.entities[1]).toBe(counts.entities[0]);

@@ -46,6 +46,12 @@ export interface EvaluationResult {
   mfaRequired: boolean;
 }
 
+/** Every grant counts at `at` (the usual case: no copy is made then). */
+function allLive(grants: readonly { expiresAt?: GrantExpiry }[], at: number): boolean {
+  for (const grant of grants) if (!isLiveAt(grant.expiresAt, at)) return false;
+  return true;
+}
+
 const NOTHING: EvaluationResult = { permissions: new Set(), teamPermissions: new Map(), owner: false, mfaRequired: false };
 
 /**
@@ -57,8 +63,9 @@ export function evaluatePermissions(input: EvaluationInput, catalogue: Permissio
   if (input.membershipStatus !== MembershipStatus.ACTIVE) return NOTHING;
   if (input.requireMfa && input.hasMfa === false) return { ...NOTHING, mfaRequired: true };
   const at = input.at ?? Date.now();
-  const teams = input.teams.filter((team) => isLiveAt(team.expiresAt, at));
-  const roles = [...input.directRoles.filter((role) => isLiveAt(role.expiresAt, at)), ...teams.flatMap((team) => team.grantedRoles)];
+  const teams = allLive(input.teams, at) ? input.teams : input.teams.filter((team) => isLiveAt(team.expiresAt, at));
+  const direct = allLive(input.directRoles, at) ? input.directRoles : input.directRoles.filter((role) => isLiveAt(role.expiresAt, at));
+  const roles = [...direct, ...teams.flatMap((team) => team.grantedRoles)];
   const bound = (keys: Iterable<string>): Set<string> => {
     const closed = catalogue.close(keys);
     if (input.boundary === null) return closed;
