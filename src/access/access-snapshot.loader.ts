@@ -15,20 +15,26 @@ interface AccessRow {
   membership_id: string | null;
   status: MembershipStatus | null;
   direct_roles: EvaluatedRole[];
-  teams: { teamId: string; place: TeamMemberRole; grantedRoles: EvaluatedRole[]; expiresAt: number | null }[];
+  teams: { teamId: string; place: TeamMemberRole; grantedRoles: EvaluatedRole[]; expiresAt?: number }[];
 }
 
-const ROLES_OF = (linkTable: string, ownerColumn: string, ownerValue: string, withExpiry: boolean) => `(
-  SELECT coalesce(json_agg(json_build_object('builtInKey', r.built_in_key, 'permissions', r.permissions${withExpiry ? `, 'expiresAt', ${expiryMillis('l')}` : ''})), '[]')
+/** `fields` as a JSON object, with `'expiresAt'` only for a time-bound grant (`alias` its row): permanent ones parse as before. */
+const WITH_EXPIRY = (alias: string, fields: string) =>
+  `CASE WHEN ${alias}.expires_at IS NULL THEN json_build_object(${fields}) ELSE json_build_object(${fields}, 'expiresAt', ${expiryMillis(alias)}) END`;
+
+const ROLES_OF = (linkTable: string, ownerColumn: string, ownerValue: string, withExpiry: boolean) => {
+  const fields = `'builtInKey', r.built_in_key, 'permissions', r.permissions`;
+  return `(
+  SELECT coalesce(json_agg(${withExpiry ? WITH_EXPIRY('l', fields) : `json_build_object(${fields})`}), '[]')
   FROM ${linkTable} l JOIN roles r ON r.id = l.role_id WHERE l.${ownerColumn} = ${ownerValue})`;
+};
 
 // One statement for any number of organisations: membership, direct roles, team places and team grants,
 // with the expiry of each time-bound grant: the evaluator ignores those expired at evaluation time.
 const SELECT_ACCESS = `
   SELECT o.id AS organisation_id, o.require_mfa, o.permission_boundary, m.id AS membership_id, m.status,
     ${ROLES_OF('membership_roles', 'membership_id', 'm.id', true)} AS direct_roles,
-    (SELECT coalesce(json_agg(json_build_object('teamId', tm.team_id, 'place', tm.role, 'expiresAt', ${expiryMillis('tm')},
-        'grantedRoles', ${ROLES_OF('team_roles', 'team_id', 'tm.team_id', false)})), '[]')
+    (SELECT coalesce(json_agg(${WITH_EXPIRY('tm', `'teamId', tm.team_id, 'place', tm.role, 'grantedRoles', ${ROLES_OF('team_roles', 'team_id', 'tm.team_id', false)}`)}), '[]')
       FROM team_members tm WHERE tm.membership_id = m.id) AS teams
   FROM organisations o`;
 
