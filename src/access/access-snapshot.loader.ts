@@ -9,6 +9,7 @@ import { evaluatePermissions, type EvaluatedRole } from './permission-evaluator'
 
 interface AccessRow {
   organisation_id: string;
+  organisation_status: string;
   require_mfa: boolean;
   permission_boundary: string[] | null;
   membership_id: string | null;
@@ -23,7 +24,7 @@ const ROLES_OF = (linkTable: string, ownerColumn: string, ownerValue: string) =>
 
 // One statement for any number of organisations: membership, direct roles, team places and team grants.
 const SELECT_ACCESS = `
-  SELECT o.id AS organisation_id, o.require_mfa, o.permission_boundary, m.id AS membership_id, m.status,
+  SELECT o.id AS organisation_id, o.status AS organisation_status, o.require_mfa, o.permission_boundary, m.id AS membership_id, m.status,
     ${ROLES_OF('membership_roles', 'membership_id', 'm.id')} AS direct_roles,
     (SELECT coalesce(json_agg(json_build_object('teamId', tm.team_id, 'place', tm.role,
         'grantedRoles', ${ROLES_OF('team_roles', 'team_id', 'tm.team_id')})), '[]')
@@ -39,6 +40,7 @@ function toSnapshot(row: AccessRow, hasMfa: boolean | null, catalogue: Permissio
       boundary: row.permission_boundary,
       requireMfa: row.require_mfa,
       hasMfa,
+      organisationStatus: row.organisation_status,
     },
     catalogue,
     (role) => rolePermissions(role, catalogue),
@@ -48,6 +50,7 @@ function toSnapshot(row: AccessRow, hasMfa: boolean | null, catalogue: Permissio
 
 const NO_ACCESS_ROW = (organisationId: string): AccessRow => ({
   organisation_id: organisationId,
+  organisation_status: 'ACTIVE',
   require_mfa: false,
   permission_boundary: null,
   membership_id: null,

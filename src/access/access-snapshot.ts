@@ -1,3 +1,4 @@
+import type { OrganisationRefusal } from '../organisations/organisation-status';
 import type { EvaluationResult } from './permission-evaluator';
 
 /** What one user may do in one organisation, computed once per request. */
@@ -18,6 +19,14 @@ export class AccessSnapshot {
 
   get mfaRequired(): boolean {
     return this.result.mfaRequired;
+  }
+
+  /**
+   * Why an active member may do nothing here although their roles say otherwise: the organisation is
+   * suspended or deleted (then FORBIDDEN with this `reason`, before any MFA answer). null otherwise.
+   */
+  get refusal(): OrganisationRefusal | null {
+    return this.result.refusal ?? null;
   }
 
   /** True when the user is an active member with at least one permission here. */

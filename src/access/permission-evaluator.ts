@@ -1,6 +1,7 @@
 import { TEAM_MANAGER_PERMISSIONS } from '../core/permissions/built-in-permissions';
 import type { PermissionCatalogue } from '../core/permissions/permission-catalogue';
 import { MembershipStatus } from '../memberships/membership-status';
+import { organisationRefusal, type OrganisationRefusal } from '../organisations/organisation-status';
 import { TeamMemberRole } from '../teams/team-member-role';
 
 /** A role as the evaluator sees it. */
@@ -26,6 +27,8 @@ export interface EvaluationInput {
   requireMfa: boolean;
   /** Whether the current token shows a second factor; null when judging a member outside their own request. */
   hasMfa: boolean | null;
+  /** The organisation's lifecycle status; anything but ACTIVE (the default) refuses every member. */
+  organisationStatus?: string;
 }
 
 export interface EvaluationResult {
@@ -37,16 +40,21 @@ export interface EvaluationResult {
   owner: boolean;
   /** Permissions withheld only because the organisation requires MFA and the token shows none. */
   mfaRequired: boolean;
+  /** An active member refused because the organisation is suspended or deleted (decided before MFA); else absent. */
+  refusal?: OrganisationRefusal;
 }
 
 const NOTHING: EvaluationResult = { permissions: new Set(), teamPermissions: new Map(), owner: false, mfaRequired: false };
 
 /**
  * P(u, o) = closure(∪ permissions of direct roles and of roles granted by the member's teams) ∩ boundary,
- * nothing unless the membership is ACTIVE (and MFA is shown where required). Pure: no I/O.
+ * nothing unless the membership is ACTIVE, the organisation ACTIVE (and MFA is shown where required). Pure: no I/O.
  */
 export function evaluatePermissions(input: EvaluationInput, catalogue: PermissionCatalogue, rolePermissions: (role: EvaluatedRole) => readonly string[]): EvaluationResult {
   if (input.membershipStatus !== MembershipStatus.ACTIVE) return NOTHING;
+  // A suspended or deleted organisation refuses its members whatever their roles, before the MFA policy.
+  const refusal = organisationRefusal(input.organisationStatus);
+  if (refusal) return { ...NOTHING, refusal };
   if (input.requireMfa && input.hasMfa === false) return { ...NOTHING, mfaRequired: true };
   const roles = [...input.directRoles, ...input.teams.flatMap((team) => team.grantedRoles)];
   const bound = (keys: Iterable<string>): Set<string> => {

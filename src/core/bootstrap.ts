@@ -22,6 +22,7 @@ import { startObservability } from './observability/observability';
 import { EventSweeper } from '../events/event-sweeper';
 import { createWebhookWorker } from '../webhooks/create-webhook-worker';
 import { ReviewCampaignSweeper } from '../campaigns/review-campaign.sweeper';
+import { OrganisationPurgeSweeper } from '../organisations/organisation-purge.sweeper';
 import { WEBHOOK_BACKLOG_SQL } from '../webhooks/webhook-delivery-queue';
 import { createApp } from './http/create-app';
 import { logger } from './logger';
@@ -149,6 +150,12 @@ export async function startService(config: AppConfig, options: { dataSource?: Da
   // Closes review campaigns past their due date (default decision, recurrence) every REVIEW_CAMPAIGN_SWEEP_INTERVAL_MS.
   const reviewCampaignSweeper = new ReviewCampaignSweeper(dataSource, services.reviewCampaignCloser, { intervalMs: config.REVIEW_CAMPAIGN_SWEEP_INTERVAL_MS });
   reviewCampaignSweeper.start();
+  // Purges organisations deleted more than ORGANISATION_PURGE_DAYS ago, every ORGANISATION_PURGE_SWEEP_INTERVAL_MS.
+  const organisationPurgeSweeper = new OrganisationPurgeSweeper(dataSource, services.audit, {
+    purgeDays: config.ORGANISATION_PURGE_DAYS,
+    intervalMs: config.ORGANISATION_PURGE_SWEEP_INTERVAL_MS,
+  });
+  organisationPurgeSweeper.start();
   return {
     url: `http://127.0.0.1:${port}/graphql`,
     port,
@@ -159,6 +166,7 @@ export async function startService(config: AppConfig, options: { dataSource?: Da
       await webhookWorker.stop();
       await eventSweeper.stop();
       await reviewCampaignSweeper.stop();
+      await organisationPurgeSweeper.stop();
       await app.stop();
       await observability.stop();
       await listener.stop();

@@ -1,3 +1,4 @@
+import { OrganisationStatus } from './organisation-status';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 /** The tenant boundary: every other row except a User belongs to exactly one organisation. */
@@ -13,6 +14,11 @@ export class OrganisationEntity {
   @Column({ name: 'auto_join_domains', type: 'text', array: true, default: () => "'{}'" }) autoJoinDomains!: string[];
   /** null: every permission of the catalogue may be used. */
   @Column({ name: 'permission_boundary', type: 'text', array: true, nullable: true }) permissionBoundary!: string[] | null;
+  /** ACTIVE; SUSPENDED (members refused until reactivated); DELETED (soft, purged after ORGANISATION_PURGE_DAYS); PURGED. */
+  @Column({ type: 'text', default: OrganisationStatus.ACTIVE }) status!: OrganisationStatus;
+  @Column({ name: 'suspended_at', type: 'timestamptz', nullable: true }) suspendedAt!: Date | null;
+  @Column({ name: 'deleted_at', type: 'timestamptz', nullable: true }) deletedAt!: Date | null;
+  @Column({ name: 'purged_at', type: 'timestamptz', nullable: true }) purgedAt!: Date | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
 }

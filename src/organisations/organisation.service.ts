@@ -4,7 +4,7 @@ import type { RequestContext } from '../core/context/request-context';
 import { uniqueViolation } from '../core/database/postgres-errors';
 import { AppError, badInput, conflict, ErrorCode, forbidden, notFound } from '../core/errors';
 import { entityFromRow } from '../core/database/entity-rows';
-import { countWhere } from '../core/database/sql';
+import { countWhere, escapeLike } from '../core/database/sql';
 import type { Connection, PageArgs } from '../core/graphql/connection';
 import type { KeysetPaginator } from '../core/pagination/keyset-paginator';
 import { isId } from '../core/ids';
@@ -18,7 +18,7 @@ import { RoleEntity } from '../roles/role.entity';
 import { releaseUnverifiedEmails } from '../users/email-ownership';
 import { UserEntity } from '../users/user.entity';
 import { OrganisationEntity } from './organisation.entity';
-import { DOMAIN_PATTERN, type CreateOrganisationInput, type UpdateOrganisationInput } from './organisation.inputs';
+import { DOMAIN_PATTERN, SLUG_PATTERN, type CreateOrganisationInput, type UpdateOrganisationInput } from './organisation.inputs';
 import { runTransaction } from '../core/database/transaction';
 import { emitEvent } from '../events/event-emitter';
 
@@ -33,15 +33,25 @@ export class OrganisationService {
     private readonly domains: OrganisationDomainService,
   ) {}
 
-  /** Every organisation for platform administrators; otherwise those where the caller is a member. */
-  async list(ctx: RequestContext, args: PageArgs): Promise<Connection<OrganisationEntity>> {
+  /**
+   * Every organisation for platform administrators (any status: support sees suspended and deleted ones);
+   * otherwise those where the caller is a member. `search`: a case-insensitive part of the name or slug.
+   */
+  async list(ctx: RequestContext, args: PageArgs, rawSearch?: string | null): Promise<Connection<OrganisationEntity>> {
     const principal = ctx.requirePrincipal();
+    const search = typeof rawSearch === 'string' ? rawSearch.trim().toLowerCase() : '';
+    if (search.length > 100) throw badInput('search must be at most 100 characters', { field: 'search' });
     const own = !principal.isPlatformAdmin;
     const from = own ? 'organisations o JOIN memberships m ON m.organisation_id = o.id' : 'organisations o';
     const where = own ? ['m.user_id = $1'] : [];
-    const parameters = own ? [principal.user.id] : [];
+    const parameters: unknown[] = own ? [principal.user.id] : [];
+    if (search) {
+      // Served by the trigram indexes on lower(name) and slug; LIKE's wildcards in the text match themselves.
+      parameters.push(`%${escapeLike(search)}%`);
+      where.push(`(lower(o.name) LIKE $${parameters.length} OR o.slug LIKE $${parameters.length})`);
+    }
     const page = await this.paginator.page<Record<string, unknown>>(args, {
-      scope: JSON.stringify(['organisations', own ? principal.user.id : 'all']),
+      scope: JSON.stringify(['organisations', own ? principal.user.id : 'all', search]),
       select: 'o.*',
       from,
       where,
@@ -53,6 +63,20 @@ export class OrganisationService {
     });
     const totalCount = await countWhere(this.dataSource, from, where, parameters);
     return page.connection(page.rows.map((row) => entityFromRow(this.dataSource, OrganisationEntity, row)), totalCount);
+  }
+
+  /** `organisation(id:, slug:)`: exactly one of them (else BAD_USER_INPUT); null when missing or not visible. */
+  async findVisibleBy(ctx: RequestContext, by: { id?: string | null; slug?: string | null }): Promise<OrganisationEntity | null> {
+    const hasId = by.id !== undefined && by.id !== null;
+    const hasSlug = by.slug !== undefined && by.slug !== null;
+    if (hasId === hasSlug) throw badInput('Give exactly one of id and slug', { field: hasId ? 'slug' : 'id' });
+    if (hasId) return this.findVisible(ctx, by.id as string);
+    const slug = (by.slug as string).trim().toLowerCase();
+    if (slug.length > 63 || !SLUG_PATTERN.test(slug)) return null;
+    const organisation = await ctx.loaders.organisationBySlug.load(slug);
+    if (!organisation) return null;
+    ctx.loaders.organisationById.prime(organisation.id, organisation);
+    return (await this.canSee(ctx, organisation.id)) ? organisation : null;
   }
 
   /** The organisation if the caller may see it at all (a member of any status, or a platform admin), else null. */

@@ -1,5 +1,11 @@
-import { Directive, Field, ID, Int, ObjectType } from 'type-graphql';
+import { Directive, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { connectionTypes } from '../core/graphql/connection';
+import { OrganisationStatus } from './organisation-status';
+
+registerEnumType(OrganisationStatus, {
+  name: 'OrganisationStatus',
+  description: 'Lifecycle of an organisation: members of a SUSPENDED or DELETED one are refused (FORBIDDEN, extensions.reason)',
+});
 
 @ObjectType('Organisation', { description: 'A tenant: the boundary nothing crosses' })
 @Directive('@key(fields: "id")')
@@ -8,6 +14,11 @@ export class OrganisationType {
   @Field(() => String) name!: string;
   @Field(() => String, { description: 'Unique, lowercase letters, digits and hyphens' }) slug!: string;
   @Field(() => Date) createdAt!: Date;
+  @Field(() => OrganisationStatus, { description: 'ACTIVE, SUSPENDED, DELETED (purged after the grace period) or PURGED' })
+  status!: OrganisationStatus;
+  @Field(() => Date, { nullable: true, description: 'When it was suspended (while SUSPENDED)' }) suspendedAt!: Date | null;
+  @Field(() => Date, { nullable: true, description: 'When it was deleted (DELETED or PURGED); its contents are purged ORGANISATION_PURGE_DAYS later' })
+  deletedAt!: Date | null;
   @Field(() => [String], { nullable: true, description: 'The permissions roles here may grant at all; null means every permission' })
   permissionBoundary!: string[] | null;
 }

@@ -8,6 +8,7 @@ import { domainOfEmail } from '../domains/domain-name';
 import { DomainStatus, OrganisationDomainEntity } from '../domains/organisation-domain.entity';
 import type { MembershipWriter } from '../memberships/membership-writer';
 import { MembershipStatus } from '../memberships/membership-status';
+import { OrganisationStatus } from '../organisations/organisation-status';
 import { OrganisationEntity } from '../organisations/organisation.entity';
 import { UserEntity } from './user.entity';
 import { onPrimary, replicaTolerated } from '../core/database/read-preference';
@@ -188,7 +189,8 @@ export class UserProvisioningService {
         .getMany();
       organisations.push(...matching.filter((candidate) => !organisations.some((known) => known.id === candidate.id)));
     }
-    for (const organisation of organisations) {
+    // Only an ACTIVE organisation takes new members (a suspended or deleted one admits nobody).
+    for (const organisation of organisations.filter((candidate) => candidate.status === OrganisationStatus.ACTIVE)) {
       await this.memberships.join(manager, null, {
         organisationId: organisation.id,
         userId: user.id,

@@ -11,6 +11,8 @@ export class UserEntity {
   @Column({ name: 'email_verified', type: 'boolean', default: false }) emailVerified!: boolean;
   @Column({ name: 'display_name', type: 'text', default: '' }) displayName!: string;
   @Column({ name: 'last_sign_in_at', type: 'timestamptz', nullable: true }) lastSignInAt!: Date | null;
+  /** Set when the person was erased (the row pseudonymised): see UserErasureService. */
+  @Column({ name: 'erased_at', type: 'timestamptz', nullable: true }) erasedAt!: Date | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
 }
