@@ -76,7 +76,8 @@ export class UserErasureService {
       );
     }
     const removed: { id: string; organisation_id: string; status: string }[] = await manager.query(
-      'DELETE FROM memberships WHERE user_id = $1 RETURNING id, organisation_id, status',
+      // A CTE: a bare DELETE … RETURNING answers [rows, count] through the driver.
+      'WITH gone AS (DELETE FROM memberships WHERE user_id = $1 RETURNING id, organisation_id, status) SELECT * FROM gone ORDER BY organisation_id',
       [userId],
     );
     await manager.query(
@@ -87,13 +88,14 @@ export class UserErasureService {
     const invitations: { id: string; organisation_id: string; cancelled: boolean }[] = await manager.query(
       `WITH target AS (
          SELECT id, status = 'PENDING' AS cancelled FROM invitations WHERE ($2::text IS NOT NULL AND email = $2) OR accepted_by_id = $1 FOR UPDATE
-       )
+       ), scrubbed AS (
        UPDATE invitations i SET email = 'erased-' || i.id || '@${ERASED_DOMAIN}',
          status = CASE WHEN target.cancelled THEN 'CANCELLED' ELSE i.status END,
          cancelled_at = CASE WHEN target.cancelled THEN now() ELSE i.cancelled_at END,
          updated_at = now()
        FROM target WHERE i.id = target.id
-       RETURNING i.id, i.organisation_id, target.cancelled`,
+       RETURNING i.id, i.organisation_id, target.cancelled)
+       SELECT * FROM scrubbed ORDER BY id`,
       [userId, user.email],
     );
     await manager.query(
