@@ -303,7 +303,10 @@ describe('organisation lifecycle', () => {
       const adminMember = await memberWith(service, organisation.id, ['admin']);
       ok(await gql(CREATE_TEAM, { input: { organisationId: organisation.id, name: 'Team', description: '' } }, adminMember.token));
       ok(await gql('mutation($input: InviteUserInput!) { inviteUser(input: $input) { token } }', { input: { organisationId: organisation.id, email: `x-${organisation.slug}@example.com` } }, adminMember.token));
+      expect(await db().query('SELECT status FROM email_outbox WHERE organisation_id = $1', [organisation.id])).toEqual([{ status: 'PENDING' }]);
       ok(await gql(DELETE, { id: organisation.id }, admin.token));
+      // Its unsent invitation emails are withdrawn (the invitations could not be accepted).
+      expect(await db().query('SELECT status FROM email_outbox WHERE organisation_id = $1', [organisation.id])).toEqual([{ status: 'SUPERSEDED' }]);
       return organisation;
     }
 

@@ -62,6 +62,10 @@ export class OrganisationLifecycleService {
       organisation.suspendedAt = rule.to === OrganisationStatus.SUSPENDED ? now : null;
       organisation.deletedAt = rule.to === OrganisationStatus.DELETED ? now : null;
       const updated = await manager.save(organisation);
+      // A deleted organisation sends no more invitations (they could not be accepted).
+      if (rule.to === OrganisationStatus.DELETED) {
+        await manager.query(`UPDATE email_outbox SET status = 'SUPERSEDED' WHERE organisation_id = $1 AND status = 'PENDING'`, [id]);
+      }
       const after = { status: updated.status, suspendedAt: updated.suspendedAt, deletedAt: updated.deletedAt };
       const purgeAfter = rule.to === OrganisationStatus.DELETED ? new Date(now.getTime() + this.options.purgeDays * DAY_MS) : null;
       const details = { platformAction: true, before, after, ...(purgeAfter ? { purgeAfter } : {}) };
