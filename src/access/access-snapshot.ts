@@ -6,6 +6,8 @@ export class AccessSnapshot {
     readonly organisationId: string,
     readonly membershipId: string | null,
     private readonly result: EvaluationResult,
+    /** The MFA policy covers this active member and no second factor of theirs is known (`Membership.mfaEnrolmentDue`). */
+    readonly mfaEnrolmentDue = false,
   ) {}
 
   get permissions(): ReadonlySet<string> {
@@ -16,8 +18,19 @@ export class AccessSnapshot {
     return this.result.owner;
   }
 
+  /** The MFA policy withheld something from this request. */
   get mfaRequired(): boolean {
     return this.result.mfaRequired;
+  }
+
+  /** What the MFA policy withholds from this request (see EvaluationResult.mfaWithholds). */
+  get mfaWithholds(): ReadonlySet<string> {
+    return this.result.mfaWithholds;
+  }
+
+  /** `permission` is missing only because the MFA policy withholds it: the answer is MFA_REQUIRED. */
+  withheldByMfa(permission: string): boolean {
+    return this.result.mfaWithholds.has(permission);
   }
 
   /** True when the user is an active member with at least one permission here. */

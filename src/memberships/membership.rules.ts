@@ -31,6 +31,8 @@ export const membershipRules: RuleMap = {
   Membership: {
     '*': readsMembership,
     effectivePermissions: or(isOwnMembership, and(holdsOnParent('members:read'), holdsOnParent('roles:read'))),
+    // Tells which roles a member holds (covered by the policy) and whether they enrolled: as effectivePermissions.
+    mfaEnrolmentDue: or(isOwnMembership, and(holdsOnParent('members:read'), holdsOnParent('roles:read'))),
   },
   Organisation: {
     members: holdsOnParent('members:read', 'id'),

@@ -35,4 +35,7 @@ export const organisationRules: RuleMap = {
   OrganisationSettings: {
     '*': holdsOnParent('org:read'),
   },
+  MfaPolicy: {
+    '*': holdsOnParent('org:read'),
+  },
 };

@@ -53,10 +53,10 @@ async function allowsInLaterScopes<Scope extends { organisationId: string }>(
   return false;
 }
 
-/** Holds `permission`, or MFA_REQUIRED when only the MFA policy stands in the way. */
+/** Holds `permission`, or MFA_REQUIRED when only the MFA policy stands in the way (it withholds that permission). */
 export function decidePermission(snapshot: AccessSnapshot, permission: string): Answer {
   if (snapshot.has(permission)) return true;
-  return snapshot.mfaRequired ? new AppError(ErrorCode.MFA_REQUIRED) : false;
+  return snapshot.withheldByMfa(permission) ? new AppError(ErrorCode.MFA_REQUIRED) : false;
 }
 
 const permissionRules = new Map<string, ReturnType<typeof objectRule>>();

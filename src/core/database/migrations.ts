@@ -9,6 +9,7 @@ import { Webhooks1764300000001 } from '../../../migrations/1764300000001-Webhook
 import { ShardingReadyKeys1764800000000 } from '../../../migrations/1764800000000-ShardingReadyKeys';
 import { ScaleOut1764800000001 } from '../../../migrations/1764800000001-ScaleOut';
 import { ReviewCampaigns1765000000000 } from '../../../migrations/1765000000000-ReviewCampaigns';
+import { MfaPolicy1765200000000 } from '../../../migrations/1765200000000-MfaPolicy';
 
 /** Every migration, oldest first. Listed explicitly so the same list serves ts and compiled js. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   ShardingReadyKeys1764800000000,
   ScaleOut1764800000001,
   ReviewCampaigns1765000000000,
+  MfaPolicy1765200000000,
 ];
