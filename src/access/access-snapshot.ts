@@ -7,6 +7,8 @@ export class AccessSnapshot {
     readonly organisationId: string,
     readonly membershipId: string | null,
     private readonly result: EvaluationResult,
+    /** The MFA policy covers this active member and no second factor of theirs is known (`Membership.mfaEnrolmentDue`). */
+    readonly mfaEnrolmentDue = false,
   ) {}
 
   get permissions(): ReadonlySet<string> {
@@ -17,6 +19,7 @@ export class AccessSnapshot {
     return this.result.owner;
   }
 
+  /** The MFA policy withheld something from this request. */
   get mfaRequired(): boolean {
     return this.result.mfaRequired;
   }
@@ -27,6 +30,16 @@ export class AccessSnapshot {
    */
   get refusal(): OrganisationRefusal | null {
     return this.result.refusal ?? null;
+  }
+
+  /** What the MFA policy withholds from this request (see EvaluationResult.mfaWithholds). */
+  get mfaWithholds(): ReadonlySet<string> {
+    return this.result.mfaWithholds;
+  }
+
+  /** `permission` is missing only because the MFA policy withholds it: the answer is MFA_REQUIRED. */
+  withheldByMfa(permission: string): boolean {
+    return this.result.mfaWithholds.has(permission);
   }
 
   /** True when the user is an active member with at least one permission here. */

@@ -56,7 +56,7 @@ export async function requireDecidableItem(ctx: RequestContext, id: string): Pro
   const snapshot = await ctx.access(item.organisationId);
   if (!snapshot.has('access:review') && !reviewsItem(snapshot, item)) {
     if (snapshot.refusal) refuse(ErrorCode.FORBIDDEN, 'access:review', organisationRefused(snapshot.refusal));
-    if (snapshot.mfaRequired) refuse(ErrorCode.MFA_REQUIRED, 'access:review', new AppError(ErrorCode.MFA_REQUIRED));
+    if (snapshot.withheldByMfa('access:review')) refuse(ErrorCode.MFA_REQUIRED, 'access:review', new AppError(ErrorCode.MFA_REQUIRED));
     refuse(ErrorCode.NOT_FOUND, 'access:review', notFound('ReviewItem'));
   }
   if (item.userId === ctx.userId) refuse(ErrorCode.FORBIDDEN, 'review:self', forbidden('You cannot review your own access'));

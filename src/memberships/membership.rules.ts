@@ -36,6 +36,8 @@ export const membershipRules: RuleMap = {
     status: or(readsMembership, platformAdminSeesOwner),
     joinedAt: or(readsMembership, platformAdminSeesOwner),
     effectivePermissions: or(isOwnMembership, and(holdsOnParent('members:read'), holdsOnParent('roles:read'))),
+    // Tells which roles a member holds (covered by the policy) and whether they enrolled: as effectivePermissions.
+    mfaEnrolmentDue: or(isOwnMembership, and(holdsOnParent('members:read'), holdsOnParent('roles:read'))),
   },
   Organisation: {
     members: holdsOnParent('members:read', 'id'),

@@ -8,7 +8,12 @@ export class OrganisationEntity {
   @Column({ type: 'text' }) name!: string;
   @Column({ type: 'text', unique: true }) slug!: string;
   @Column({ name: 'invitation_expiry_days', type: 'integer', default: 7 }) invitationExpiryDays!: number;
+  /** The MFA policy's `requiredForAll` (see src/access/mfa-policy.ts). */
   @Column({ name: 'require_mfa', type: 'boolean', default: false }) requireMfa!: boolean;
+  /** The MFA policy's `requiredForRoleIds`: roles of this organisation. */
+  @Column({ name: 'mfa_required_role_ids', type: 'uuid', array: true, default: () => "'{}'" }) mfaRequiredRoleIds!: string[];
+  /** The MFA policy's `graceUntil`: until then it withholds nothing (null: no grace period). */
+  @Column({ name: 'mfa_grace_until', type: 'timestamptz', nullable: true }) mfaGraceUntil!: Date | null;
   @Column({ name: 'require_approval', type: 'boolean', default: false }) requireApproval!: boolean;
   @Column({ name: 'allowed_email_domains', type: 'text', array: true, default: () => "'{}'" }) allowedEmailDomains!: string[];
   @Column({ name: 'auto_join_domains', type: 'text', array: true, default: () => "'{}'" }) autoJoinDomains!: string[];

@@ -54,6 +54,8 @@ export class OrganisationResolver {
   @FieldResolver(() => OrganisationSettingsType)
   settings(@Root() organisation: OrganisationEntity): OrganisationSettingsType {
     const { id, invitationExpiryDays, requireMfa, requireApproval, allowedEmailDomains, autoJoinDomains } = organisation;
-    return { organisationId: id, invitationExpiryDays, requireMfa, requireApproval, allowedEmailDomains, autoJoinDomains };
+    // One source of truth: requiredForAll is requireMfa.
+    const mfaPolicy = { organisationId: id, requiredForRoleIds: organisation.mfaRequiredRoleIds ?? [], requiredForAll: requireMfa, graceUntil: organisation.mfaGraceUntil ?? null };
+    return { organisationId: id, invitationExpiryDays, requireMfa, mfaPolicy, requireApproval, allowedEmailDomains, autoJoinDomains };
   }
 }

@@ -39,4 +39,7 @@ export const organisationRules: RuleMap = {
   OrganisationSettings: {
     '*': holdsOnParent('org:read'),
   },
+  MfaPolicy: {
+    '*': holdsOnParent('org:read'),
+  },
 };

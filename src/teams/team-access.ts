@@ -20,7 +20,7 @@ export async function requireTeam(ctx: RequestContext, teamId: string, permissio
   const snapshot = await ctx.access(team.organisationId);
   if (!snapshot.hasInTeam(team.id, 'teams:read')) {
     if (snapshot.refusal) throw organisationRefused(snapshot.refusal);
-    if (snapshot.mfaRequired) throw new AppError(ErrorCode.MFA_REQUIRED);
+    if (snapshot.withheldByMfa('teams:read')) throw new AppError(ErrorCode.MFA_REQUIRED);
     throw notFound('Team');
   }
   await ctx.requirePermission(team.organisationId, permission, 'Team', teamScope ? team.id : undefined);

@@ -81,7 +81,7 @@ export class UserErasureService {
       [userId],
     );
     await manager.query(
-      `UPDATE users SET email = NULL, issuer = NULL, subject = NULL, last_sign_in_at = NULL, email_verified = false,
+      `UPDATE users SET email = NULL, issuer = NULL, subject = NULL, last_sign_in_at = NULL, mfa_enrolled_at = NULL, email_verified = false,
          display_name = $2, erased_at = now(), updated_at = now() WHERE id = $1`,
       [userId, ERASED_USER_NAME],
     );

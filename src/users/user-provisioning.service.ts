@@ -24,6 +24,8 @@ const hasChanges = (changes: object) => Object.keys(changes).length > 0;
 export interface ProvisioningOptions {
   lastSignInIntervalSeconds: number;
   defaultOrganisationSlug?: string;
+  /** `amr` values that show a second factor (AUTH_MFA_AMR_VALUES): the first such token records `mfaEnrolledAt`. */
+  mfaAmrValues?: readonly string[];
 }
 
 /**
@@ -82,7 +84,13 @@ export class UserProvisioningService {
     const staleAfter = Date.now() - this.options.lastSignInIntervalSeconds * 1000;
     const signInStale = !user.lastSignInAt || user.lastSignInAt.getTime() < staleAfter;
     if (signInStale) changes.lastSignInAt = new Date();
+    if (!user.mfaEnrolledAt && this.showsMfa(identity)) changes.mfaEnrolledAt = new Date();
     return changes;
+  }
+
+  private showsMfa(identity: VerifiedIdentity): boolean {
+    const values = this.options.mfaAmrValues ?? [];
+    return identity.amr.some((method) => values.includes(method));
   }
 
   private async refresh(user: UserEntity, identity: VerifiedIdentity): Promise<UserEntity> {
@@ -123,6 +131,7 @@ export class UserProvisioningService {
     if (holder && holder.issuer === null && identity.emailVerified) {
       // A placeholder (from an invitation or an import) becomes this person, by verified email only.
       Object.assign(holder, { issuer: identity.issuer, subject: identity.subject, emailVerified: true, lastSignInAt: now });
+      if (!holder.mfaEnrolledAt && this.showsMfa(identity)) holder.mfaEnrolledAt = now;
       if (identity.name) holder.displayName = identity.name;
       user = await manager.save(holder);
       await this.audit.record(manager, null, { organisationId: null, action: 'user.linked', targetType: 'User', targetId: user.id, actorUserId: user.id });
@@ -143,6 +152,7 @@ export class UserProvisioningService {
           emailVerified: holder ? false : identity.emailVerified,
           displayName: identity.name ?? identity.email ?? '',
           lastSignInAt: now,
+          mfaEnrolledAt: this.showsMfa(identity) ? now : null,
         }),
       );
       await this.audit.record(manager, null, { organisationId: null, action: 'user.created', targetType: 'User', targetId: user.id, actorUserId: user.id });

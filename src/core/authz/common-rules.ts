@@ -53,12 +53,12 @@ async function allowsInLaterScopes<Scope extends { organisationId: string }>(
   return false;
 }
 
-/** Holds `permission`, or MFA_REQUIRED when only the MFA policy stands in the way. */
+/** Holds `permission`, or MFA_REQUIRED when only the MFA policy stands in the way (it withholds that permission). */
 export function decidePermission(snapshot: AccessSnapshot, permission: string): Answer {
   if (snapshot.has(permission)) return true;
   // A member of a suspended or deleted organisation: FORBIDDEN with the reason, before any MFA answer.
   if (snapshot.refusal) return organisationRefused(snapshot.refusal);
-  return snapshot.mfaRequired ? new AppError(ErrorCode.MFA_REQUIRED) : false;
+  return snapshot.withheldByMfa(permission) ? new AppError(ErrorCode.MFA_REQUIRED) : false;
 }
 
 const permissionRules = new Map<string, ReturnType<typeof objectRule>>();

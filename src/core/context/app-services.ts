@@ -77,6 +77,7 @@ export function createAppServices(config: AppConfig, dataSource: DataSource, cat
     provisioning: new UserProvisioningService(dataSource, audit, membershipWriter, {
       lastSignInIntervalSeconds: config.LAST_SIGN_IN_INTERVAL_SECONDS,
       defaultOrganisationSlug: config.DEFAULT_ORGANISATION,
+      mfaAmrValues: config.AUTH_MFA_AMR_VALUES,
     }),
   };
   return { ...services, ...createReviewCampaignServices(services, paginator) };

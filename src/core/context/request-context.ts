@@ -90,7 +90,7 @@ export class RequestContext {
   /**
    * Requires `permission` in the organisation (or, with `teamId`, in that team's scope). Fails with
    * FORBIDDEN (`reason`) when the organisation is suspended or deleted and the caller an active member of it,
-   * MFA_REQUIRED when only the MFA policy stands in the way, NOT_FOUND when the caller has no access
+   * MFA_REQUIRED when only the MFA policy stands in the way (it withholds `permission`), NOT_FOUND when the caller has no access
    * there at all (another organisation looks like nothing), FORBIDDEN otherwise.
    */
   async requirePermission(organisationId: string, permission: string, what = 'Object', teamId?: string): Promise<AccessSnapshot> {
@@ -101,7 +101,7 @@ export class RequestContext {
       recordRefusal(permission, ErrorCode.FORBIDDEN);
       throw organisationRefused(snapshot.refusal);
     }
-    const code = snapshot.mfaRequired ? ErrorCode.MFA_REQUIRED : snapshot.active ? ErrorCode.FORBIDDEN : ErrorCode.NOT_FOUND;
+    const code = snapshot.withheldByMfa(permission) ? ErrorCode.MFA_REQUIRED : snapshot.active ? ErrorCode.FORBIDDEN : ErrorCode.NOT_FOUND;
     recordRefusal(permission, code);
     if (code === ErrorCode.MFA_REQUIRED) throw new AppError(ErrorCode.MFA_REQUIRED);
     if (code === ErrorCode.NOT_FOUND) throw notFound(what);

@@ -4,8 +4,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * Organisation lifecycle (suspend, soft delete, purge after a grace period) and user erasure:
  * `organisations.status` with the times of its changes, `users.erased_at`.
  */
-export class OrganisationLifecycle1765100000300 implements MigrationInterface {
-  name = 'OrganisationLifecycle1765100000300';
+export class OrganisationLifecycle1765300000000 implements MigrationInterface {
+  name = 'OrganisationLifecycle1765300000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     const statements = [
