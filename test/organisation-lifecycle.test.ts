@@ -1,5 +1,6 @@
 import { OrganisationPurgeSweeper, PURGED_ORGANISATION_NAME } from '../src/organisations/organisation-purge.sweeper';
 import { addMember, createOrganisation, memberWith, platformAdmin, signIn, type SignedInUser, type TestOrganisation } from './support/factories';
+import { verifiedDomain } from './support/domains';
 import { expectNothingWritten as expectNothingWrittenIn } from './support/nothing-written';
 import { errorCodes, startTestService, type GraphQLResponse, type TestService } from './support/test-service';
 
@@ -265,6 +266,22 @@ describe('organisation lifecycle', () => {
       await expectRefused(SUSPEND, { id: organisation.id }, admin.token, 'CONFLICT');
       expect(ok(await gql(REACTIVATE, { id: organisation.id }, admin.token)).reactivateOrganisation).toMatchObject({ status: 'ACTIVE', deletedAt: null });
       expect(ok(await gql(UPDATE, { id: organisation.id, input: { name: 'Back again' } }, member.token)).updateOrganisation.name).toBe('Back again');
+    });
+
+    it('a suspended organisation admits nobody by domain auto-join, may get an Owner appointed, and refuses transfers with the reason', async () => {
+      const domain = `lifecycle-${Date.now().toString(36)}.example.org`;
+      await verifiedDomain(service, organisation.id, domain);
+      await db().query('UPDATE organisations SET auto_join_domains = $2 WHERE id = $1', [organisation.id, [domain]]);
+      ok(await gql(SUSPEND, { id: organisation.id }, admin.token));
+      const joiner = await signIn(service, { email: `joiner@${domain}`, emailVerified: true });
+      expect(await db().query('SELECT id FROM memberships WHERE organisation_id = $1 AND user_id = $2', [organisation.id, joiner.userId])).toEqual([]);
+      const appointed = ok(await gql(APPOINT, { organisationId: organisation.id, email: `rescuer@${domain}` }, admin.token)).appointOwner;
+      await expectRefused(TRANSFER, { organisationId: organisation.id, toMembershipId: member.membershipId }, organisation.owner.token, 'FORBIDDEN', 'ORGANISATION_SUSPENDED');
+      ok(await gql(REACTIVATE, { id: organisation.id }, admin.token));
+      const later = await signIn(service, { email: `later@${domain}`, emailVerified: true });
+      expect(await db().query('SELECT status FROM memberships WHERE organisation_id = $1 AND user_id = $2', [organisation.id, later.userId])).toEqual([{ status: 'ACTIVE' }]);
+      await db().query(`UPDATE organisations SET auto_join_domains = '{}' WHERE id = $1`, [organisation.id]);
+      await db().query('DELETE FROM memberships WHERE id = $1', [appointed.id]);
     });
 
     it('a suspended or deleted organisation admits nobody by invitation', async () => {

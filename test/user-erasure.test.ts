@@ -103,6 +103,23 @@ describe('eraseUser', () => {
     expect(ok(await service.graphql(ERASE, { id: second.userId }, admin.token))).toEqual({ eraseUser: true });
   });
 
+  it('statements per erasure do not grow with the person\'s memberships and invitations', async () => {
+    const measure = async (organisations: number) => {
+      const person = await signIn(service);
+      for (let index = 0; index < organisations; index += 1) {
+        const owned = await createOrganisation(service, admin);
+        ok(await service.graphql(INVITE, { input: { organisationId: owned.id, email: person.email } }, owned.owner.token));
+        await db().query('INSERT INTO memberships (organisation_id, user_id) VALUES ($1, $2)', [owned.id, person.userId]);
+      }
+      const { response, count } = await service.countStatements(ERASE, { id: person.userId }, admin.token);
+      expect(response.errors).toBeUndefined();
+      const [{ details }] = await db().query(`SELECT details FROM audit_events WHERE action = 'user.erased' AND target_id = $1`, [person.userId]);
+      expect([details.removedMembershipIds.length, details.invitationIds.length]).toEqual([organisations, organisations]);
+      return count;
+    };
+    expect(await measure(5)).toBe(await measure(1));
+  });
+
   it('unknown and malformed ids are NOT_FOUND for platform administrators', async () => {
     for (const id of ['00000000-0000-4000-8000-000000000000', 'nope']) {
       const response = await expectNothingWritten(() => service.graphql(ERASE, { id }, admin.token));
