@@ -22,6 +22,8 @@ import { evaluatePermissions, type EvaluatedRole, type EvaluationInput, type Eva
 import { MembershipStatus } from '../src/memberships/membership-status';
 import { rolePermissions } from '../src/roles/built-in-roles';
 import { TeamMemberRole } from '../src/teams/team-member-role';
+import { mfaWithholdsEverything, mfaWithholdsRole, type MfaPolicy } from '../src/access/mfa-policy';
+import { organisationRefusal } from '../src/organisations/organisation-status';
 
 const MEMBERS = Number(process.env.BENCH_MEMBERS ?? 100);
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 200);
@@ -30,17 +32,26 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
 const catalogue = loadPermissionCatalogue();
 const permissionsOf = (role: EvaluatedRole) => rolePermissions(role, catalogue);
 
-/** The evaluator before time-bound access (git history), kept here as the reference. */
+/** The evaluator just before time-bound access (git history: with the MFA policy and organisation status), kept here as the reference. */
+const NONE: ReadonlySet<string> = new Set();
 function evaluateBefore(input: EvaluationInput, cat: PermissionCatalogue, rolePerms: (role: EvaluatedRole) => readonly string[]): EvaluationResult {
-  if (input.membershipStatus !== MembershipStatus.ACTIVE) return { permissions: new Set(), teamPermissions: new Map(), owner: false, mfaRequired: false };
-  const roles = [...input.directRoles, ...input.teams.flatMap((team) => team.grantedRoles)];
+  const nothing: EvaluationResult = { permissions: NONE, teamPermissions: new Map(), owner: false, mfaRequired: false, mfaWithholds: NONE };
+  if (input.membershipStatus !== MembershipStatus.ACTIVE) return nothing;
+  const refusal = organisationRefusal(input.organisationStatus);
+  if (refusal) return { ...nothing, refusal };
   const bound = (keys: Iterable<string>): Set<string> => {
     const closed = cat.close(keys);
     if (input.boundary === null) return closed;
     const boundary = new Set(input.boundary);
     return new Set([...closed].filter((key) => boundary.has(key)));
   };
+  const policy: MfaPolicy = { requiredForAll: input.requireMfa, requiredForRoleIds: input.mfaRoleIds ?? [], graceUntil: input.mfaGraceUntil ?? null };
+  const now = input.now ?? new Date();
+  if (mfaWithholdsEverything(policy, input.hasMfa, now)) return { ...nothing, mfaRequired: true, mfaWithholds: bound(cat.keys) };
+  const allRoles = [...input.directRoles, ...input.teams.flatMap((team) => team.grantedRoles)];
+  const roles = allRoles.filter((role) => !mfaWithholdsRole(policy, role, input.hasMfa, now));
   const permissions = bound(roles.flatMap((role) => [...rolePerms(role)]));
+  const withheld = roles.length === allRoles.length ? NONE : new Set([...bound(allRoles.flatMap((role) => [...rolePerms(role)]))].filter((key) => !permissions.has(key)));
   const teamPermissions = new Map<string, ReadonlySet<string>>();
   for (const team of input.teams) {
     if (team.place !== TeamMemberRole.MANAGER) continue;
@@ -48,7 +59,7 @@ function evaluateBefore(input: EvaluationInput, cat: PermissionCatalogue, rolePe
     for (const key of permissions) scoped.add(key);
     teamPermissions.set(team.teamId, scoped);
   }
-  return { permissions, teamPermissions, owner: roles.some((role) => role.builtInKey === 'owner'), mfaRequired: false };
+  return { permissions, teamPermissions, owner: roles.some((role) => role.builtInKey === 'owner'), mfaRequired: roles.length < allRoles.length, mfaWithholds: withheld };
 }
 
 const CUSTOM = [['members:read', 'teams:read'], ['roles:read', 'invitations:read'], ['audit:read'], ['teams:update'], ['org:read', 'members:invite']];
@@ -60,7 +71,7 @@ function pageJson(shape: 'before' | 'none' | '20%'): string[] {
   const now = Date.now();
   // The loader writes expiresAt only for a time-bound grant (permanent ones look as they did before).
   const expiry = () => (shape === '20%' && random() < 0.2 ? (random() < 0.25 ? now - 3_600_000 : now + 86_400_000) : undefined);
-  const role = (i: number) => ({ builtInKey: i % 7 === 0 ? 'manager' : null, permissions: CUSTOM[i % CUSTOM.length] });
+  const role = (i: number) => ({ id: `00000000-0000-4000-8000-00000000000${i % CUSTOM.length}`, builtInKey: i % 7 === 0 ? 'manager' : null, permissions: CUSTOM[i % CUSTOM.length] });
   return Array.from({ length: MEMBERS }, (_unused, m) =>
     JSON.stringify({
       direct_roles: [0, 1, 2].map((i) => {

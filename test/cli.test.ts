@@ -158,7 +158,8 @@ describe('owners appoint (break-glass)', () => {
       `SELECT e.details, u.display_name FROM audit_events e JOIN users u ON u.id = e.actor_user_id WHERE e.organisation_id = $1 AND e.action = 'organisation.owner-appointed'`,
       [organisationId],
     );
-    expect(event).toMatchObject({ display_name: SYSTEM_ACTOR_NAME, details: { platformAction: true, email, outcome: 'JOINED', previousStatus: null } });
+    expect(event).toMatchObject({ display_name: SYSTEM_ACTOR_NAME, details: { platformAction: true, userId: expect.any(String), outcome: 'JOINED', previousStatus: null } });
+    expect(JSON.stringify(event.details)).not.toContain(email);
   });
 
   it('promotes and reactivates a deactivated member; a second call changes nothing', async () => {

@@ -1,5 +1,6 @@
 import type { PermissionCatalogue } from '../core/permissions/permission-catalogue';
 import { MembershipStatus } from '../memberships/membership-status';
+import { mfaPolicyEnforced, NO_MFA_POLICY, policyCoversRole, type MfaPolicy } from './mfa-policy';
 import type { EvaluatedRole } from './permission-evaluator';
 
 /** Why a member does not hold a permission (null when they do). */
@@ -22,6 +23,10 @@ export interface ExplanationInput<R extends EvaluatedRole> {
   directRoles: readonly R[];
   teams: readonly { teamId: string; grantedRoles: readonly R[] }[];
   boundary: readonly string[] | null;
+  /** The organisation's MFA policy (none when omitted). */
+  mfaPolicy?: MfaPolicy;
+  /** The instant judged (against the policy's grace period); now when omitted. */
+  now?: Date;
 }
 
 /** One way the member comes to hold the permission. */
@@ -31,6 +36,8 @@ export interface AccessRoute<R> {
   teamId: string | null;
   /** The permission the role lists that implies the one asked about; null when the role lists it itself. */
   impliedBy: string | null;
+  /** The MFA policy covers the route's role and its grace period is over: the route holds only in requests showing a second factor. */
+  withheldByMfa: boolean;
 }
 
 export interface Explanation<R> {
@@ -40,6 +47,8 @@ export interface Explanation<R> {
   reason: AccessDenialReason | null;
   /** Every route through the member's roles, whether or not the membership's status and the boundary let it take effect. */
   paths: AccessRoute<R>[];
+  /** The MFA policy (grace period over) withholds the permission from requests without a second factor: every route is withheld, or `requiredForAll`. */
+  mfaRequired: boolean;
 }
 
 const STATUS_DENIAL: Partial<Record<MembershipStatus, AccessDenialReason>> = {
@@ -51,7 +60,7 @@ const STATUS_DENIAL: Partial<Record<MembershipStatus, AccessDenialReason>> = {
  * The routes by which one role yields `permission`: the role lists it (one route, whatever else it
  * lists), or else one route per listed permission whose closure contains it.
  */
-function routesOf<R>(role: R, teamId: string | null, listed: readonly string[], permission: string, catalogue: PermissionCatalogue): AccessRoute<R>[] {
+function routesOf<R>(role: R, teamId: string | null, listed: readonly string[], permission: string, catalogue: PermissionCatalogue): Omit<AccessRoute<R>, 'withheldByMfa'>[] {
   if (listed.includes(permission) && catalogue.has(permission)) return [{ role, teamId, impliedBy: null }];
   const implying = [...new Set(listed)].filter((key) => key !== permission && catalogue.impliedBy(key).includes(permission)).sort();
   return implying.map((key) => ({ role, teamId, impliedBy: key }));
@@ -60,8 +69,9 @@ function routesOf<R>(role: R, teamId: string | null, listed: readonly string[], 
 /**
  * Why a member holds (or does not hold) `permission` in the organisation: every route through their
  * direct roles and their teams' roles, and whether the routes take effect. Pure, like the evaluator,
- * and judged as the evaluator judges a member outside their own request (the MFA policy, a property of
- * a request, is not applied). Team-manager permissions are scoped to one team and are not
+ * and judged as the evaluator judges a member outside their own request: `granted` does not apply the
+ * MFA policy (a second factor is a property of a request), but each route says whether the policy
+ * withholds it from requests without one (`withheldByMfa`, as the evaluator's `mfaWithholds`). Team-manager permissions are scoped to one team and are not
  * organisation-wide permissions, so they are not routes here.
  */
 export function explainPermission<R extends EvaluatedRole>(
@@ -70,11 +80,14 @@ export function explainPermission<R extends EvaluatedRole>(
   catalogue: PermissionCatalogue,
   rolePermissions: (role: R) => readonly string[],
 ): Explanation<R> {
+  const policy = input.mfaPolicy ?? NO_MFA_POLICY;
+  const enforced = mfaPolicyEnforced(policy, input.now ?? new Date());
   const paths = [
     ...input.directRoles.flatMap((role) => routesOf(role, null, rolePermissions(role), permission, catalogue)),
     ...input.teams.flatMap((team) => team.grantedRoles.flatMap((role) => routesOf(role, team.teamId, rolePermissions(role), permission, catalogue))),
-  ];
-  return { permission, paths, ...verdict(input, permission, paths.length > 0) };
+  ].map((route) => ({ ...route, withheldByMfa: enforced && policyCoversRole(policy, route.role) }));
+  const mfaRequired = enforced && (policy.requiredForAll || (paths.length > 0 && paths.every((path) => path.withheldByMfa)));
+  return { permission, paths, mfaRequired, ...verdict(input, permission, paths.length > 0) };
 }
 
 function verdict(input: ExplanationInput<EvaluatedRole>, permission: string, routed: boolean): { granted: boolean; reason: AccessDenialReason | null } {

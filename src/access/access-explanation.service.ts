@@ -8,11 +8,12 @@ import { rolePermissions } from '../roles/built-in-roles';
 import { explainPermission } from './access-explainer';
 import type { AccessExplanationType } from './access-review.type';
 import { GRANTS_COLUMNS, grantsFromRow } from './member-grants';
+import { mfaPolicyFromRow } from './mfa-policy';
 
 // One statement: the organisation's boundary and MFA policy, and the user's membership there (if any)
 // with its direct roles and its teams' granted roles.
 const SELECT_MEMBER_GRANTS = `
-  SELECT o.permission_boundary, o.require_mfa, m.status, ${GRANTS_COLUMNS}
+  SELECT o.permission_boundary, o.require_mfa, o.mfa_required_role_ids, o.mfa_grace_until, m.status, ${GRANTS_COLUMNS}
   FROM organisations o LEFT JOIN memberships m ON m.organisation_id = o.id AND m.user_id = $2
   WHERE o.id = $1`;
 
@@ -37,7 +38,7 @@ export class AccessExplanationService {
     const [row] = rows;
     const grants = grantsFromRow(row);
     const explanation = explainPermission(
-      { membershipStatus: row.status as MembershipStatus | null, directRoles: grants.directRoles, teams: grants.teams, boundary: row.permission_boundary },
+      { membershipStatus: row.status as MembershipStatus | null, directRoles: grants.directRoles, teams: grants.teams, boundary: row.permission_boundary, mfaPolicy: mfaPolicyFromRow(row) },
       permission,
       this.catalogue,
       (role) => rolePermissions(role, this.catalogue),
@@ -49,12 +50,13 @@ export class AccessExplanationService {
       permission,
       granted: explanation.granted,
       reason: explanation.reason,
-      mfaRequired: row.require_mfa,
+      mfaRequired: explanation.mfaRequired,
       paths: explanation.paths.map((path) => ({
         organisationId,
         role: path.role,
         team: path.teamId === null ? null : (teams.get(path.teamId) ?? null),
         impliedBy: path.impliedBy,
+        withheldByMfa: path.withheldByMfa,
         expiresAt: path.teamId === null ? ((path.role as { grantExpiresAt?: Date | null }).grantExpiresAt ?? null) : (places.get(path.teamId)?.expiresAt ?? null),
       })),
     };

@@ -45,6 +45,10 @@ export class AccessPathType {
   @Field(() => TeamType, { nullable: true, description: 'The team granting the role; null for a direct assignment' }) team!: TeamEntity | null;
   @Field(() => String, { nullable: true, description: 'The permission the role lists that implies this one; null when the role lists it' })
   impliedBy!: string | null;
+  @Field(() => Boolean, {
+    description: "The organisation's MFA policy covers this path's role and its grace period is over: the path holds only in requests whose token shows a second factor",
+  })
+  withheldByMfa!: boolean;
   @Field(() => Date, { nullable: true, description: 'When this path ends: the direct grant\'s or the team place\'s expiry (time-bound access); null: permanent' })
   expiresAt!: Date | null;
 }
@@ -64,7 +68,9 @@ export class AccessExplanationType {
   @Field(() => String) permission!: string;
   @Field(() => Boolean, { description: 'Agrees with Membership.effectivePermissions' }) granted!: boolean;
   @Field(() => AccessDenialReason, { nullable: true, description: 'Why not granted; null when granted' }) reason!: AccessDenialReason | null;
-  @Field(() => Boolean, { description: 'The organisation requires MFA: the permission applies only in requests whose token shows a second factor' })
+  @Field(() => Boolean, {
+    description: "The MFA policy (grace period over) withholds the permission from requests without a second factor: MFA is required for everyone, or every path's role is covered",
+  })
   mfaRequired!: boolean;
   @Field(() => [AccessPathType], { description: 'Every route through direct roles, team-granted roles and implication, shown even when status or boundary keep it from taking effect' })
   paths!: AccessPathType[];

@@ -1,16 +1,22 @@
 import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
 import type { PermissionCatalogue } from '../core/permissions/permission-catalogue';
-import type { MembershipStatus } from '../memberships/membership-status';
+import { MembershipStatus } from '../memberships/membership-status';
 import { rolePermissions } from '../roles/built-in-roles';
 import type { TeamMemberRole } from '../teams/team-member-role';
 import { AccessSnapshot } from './access-snapshot';
-import { expiryMillis } from './grant-expiry';
+import { expiryMillis, isLiveAt } from './grant-expiry';
+import { mfaEnrolmentDue, mfaPolicyFromRow, type MfaPolicy } from './mfa-policy';
 import { evaluatePermissions, type EvaluatedRole } from './permission-evaluator';
 
 interface AccessRow {
   organisation_id: string;
+  organisation_status: string;
   require_mfa: boolean;
+  mfa_required_role_ids: string[];
+  mfa_grace_until: Date | null;
+  /** A token of the member's user has shown a second factor (users.mfa_enrolled_at). */
+  mfa_enrolled: boolean | null;
   permission_boundary: string[] | null;
   membership_id: string | null;
   status: MembershipStatus | null;
@@ -23,7 +29,7 @@ const WITH_EXPIRY = (alias: string, fields: string) =>
   `CASE WHEN ${alias}.expires_at IS NULL THEN json_build_object(${fields}) ELSE json_build_object(${fields}, 'expiresAt', ${expiryMillis(alias)}) END`;
 
 const ROLES_OF = (linkTable: string, ownerColumn: string, ownerValue: string, withExpiry: boolean) => {
-  const fields = `'builtInKey', r.built_in_key, 'permissions', r.permissions`;
+  const fields = `'id', r.id, 'builtInKey', r.built_in_key, 'permissions', r.permissions`;
   return `(
   SELECT coalesce(json_agg(${withExpiry ? WITH_EXPIRY('l', fields) : `json_build_object(${fields})`}), '[]')
   FROM ${linkTable} l JOIN roles r ON r.id = l.role_id WHERE l.${ownerColumn} = ${ownerValue})`;
@@ -32,31 +38,46 @@ const ROLES_OF = (linkTable: string, ownerColumn: string, ownerValue: string, wi
 // One statement for any number of organisations: membership, direct roles, team places and team grants,
 // with the expiry of each time-bound grant: the evaluator ignores those expired at evaluation time.
 const SELECT_ACCESS = `
-  SELECT o.id AS organisation_id, o.require_mfa, o.permission_boundary, m.id AS membership_id, m.status,
+  SELECT o.id AS organisation_id, o.status AS organisation_status, o.require_mfa, o.mfa_required_role_ids, o.mfa_grace_until, o.permission_boundary, m.id AS membership_id, m.status,
+    (SELECT u.mfa_enrolled_at IS NOT NULL FROM users u WHERE u.id = m.user_id) AS mfa_enrolled,
     ${ROLES_OF('membership_roles', 'membership_id', 'm.id', true)} AS direct_roles,
     (SELECT coalesce(json_agg(${WITH_EXPIRY('tm', `'teamId', tm.team_id, 'place', tm.role, 'grantedRoles', ${ROLES_OF('team_roles', 'team_id', 'tm.team_id', false)}`)}), '[]')
       FROM team_members tm WHERE tm.membership_id = m.id) AS teams
   FROM organisations o`;
 
 function toSnapshot(row: AccessRow, hasMfa: boolean | null, catalogue: PermissionCatalogue): AccessSnapshot {
+  // One instant for the whole judgement: time-bound grants and the MFA grace period.
+  const at = Date.now();
   const result = evaluatePermissions(
     {
+      at,
+      now: new Date(at),
       membershipStatus: row.status,
       directRoles: row.direct_roles,
       teams: row.teams,
       boundary: row.permission_boundary,
       requireMfa: row.require_mfa,
+      mfaRoleIds: row.mfa_required_role_ids,
+      mfaGraceUntil: row.mfa_grace_until,
       hasMfa,
+      organisationStatus: row.organisation_status,
     },
     catalogue,
     (role) => rolePermissions(role, catalogue),
   );
-  return new AccessSnapshot(row.organisation_id, row.membership_id, result);
+  const policy = mfaPolicyFromRow(row);
+  const roles = [...row.direct_roles.filter((role) => isLiveAt(role.expiresAt, at)), ...row.teams.filter((team) => isLiveAt(team.expiresAt, at)).flatMap((team) => team.grantedRoles)];
+  const due = row.status === MembershipStatus.ACTIVE && mfaEnrolmentDue(policy, roles, row.mfa_enrolled === true || hasMfa === true);
+  return new AccessSnapshot(row.organisation_id, row.membership_id, result, due);
 }
 
 const NO_ACCESS_ROW = (organisationId: string): AccessRow => ({
   organisation_id: organisationId,
+  organisation_status: 'ACTIVE',
   require_mfa: false,
+  mfa_required_role_ids: [],
+  mfa_grace_until: null,
+  mfa_enrolled: null,
   permission_boundary: null,
   membership_id: null,
   status: null,
@@ -106,4 +127,26 @@ export async function membershipSnapshots(
 ): Promise<Map<string, AccessSnapshot>> {
   const rows: AccessRow[] = await queryable.query(`${SELECT_ACCESS} JOIN memberships m ON m.organisation_id = o.id WHERE m.id IN (${membershipIdsSql})`, [...parameters]);
   return new Map(rows.map((row) => [row.membership_id as string, toSnapshot(row, null, catalogue)]));
+}
+
+/**
+ * The user's snapshot in the organisation were `policy` its MFA policy, for a request with(out) a second
+ * factor (`hasMfa`), read on `queryable` (a transaction holding the organisation's lock): what the MFA
+ * lock-out guard of `updateOrganisation` judges. A user who is not a member gets the empty snapshot.
+ */
+export async function snapshotUnderMfaPolicy(
+  queryable: { query(sql: string, parameters?: unknown[]): Promise<any> },
+  catalogue: PermissionCatalogue,
+  organisationId: string,
+  userId: string,
+  policy: MfaPolicy,
+  hasMfa: boolean,
+): Promise<AccessSnapshot> {
+  const rows: AccessRow[] = await queryable.query(`${SELECT_ACCESS} JOIN memberships m ON m.organisation_id = o.id AND m.user_id = $1 WHERE o.id = $2`, [userId, organisationId]);
+  const row = rows[0] ?? NO_ACCESS_ROW(organisationId);
+  return toSnapshot(
+    { ...row, require_mfa: policy.requiredForAll, mfa_required_role_ids: [...policy.requiredForRoleIds], mfa_grace_until: policy.graceUntil },
+    hasMfa,
+    catalogue,
+  );
 }

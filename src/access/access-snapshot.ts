@@ -1,3 +1,4 @@
+import type { OrganisationRefusal } from '../organisations/organisation-status';
 import type { EvaluationResult } from './permission-evaluator';
 
 /** What one user may do in one organisation, computed once per request. */
@@ -6,6 +7,8 @@ export class AccessSnapshot {
     readonly organisationId: string,
     readonly membershipId: string | null,
     private readonly result: EvaluationResult,
+    /** The MFA policy covers this active member and no second factor of theirs is known (`Membership.mfaEnrolmentDue`). */
+    readonly mfaEnrolmentDue = false,
   ) {}
 
   get permissions(): ReadonlySet<string> {
@@ -16,8 +19,27 @@ export class AccessSnapshot {
     return this.result.owner;
   }
 
+  /** The MFA policy withheld something from this request. */
   get mfaRequired(): boolean {
     return this.result.mfaRequired;
+  }
+
+  /**
+   * Why an active member may do nothing here although their roles say otherwise: the organisation is
+   * suspended or deleted (then FORBIDDEN with this `reason`, before any MFA answer). null otherwise.
+   */
+  get refusal(): OrganisationRefusal | null {
+    return this.result.refusal ?? null;
+  }
+
+  /** What the MFA policy withholds from this request (see EvaluationResult.mfaWithholds). */
+  get mfaWithholds(): ReadonlySet<string> {
+    return this.result.mfaWithholds;
+  }
+
+  /** `permission` is missing only because the MFA policy withholds it: the answer is MFA_REQUIRED. */
+  withheldByMfa(permission: string): boolean {
+    return this.result.mfaWithholds.has(permission);
   }
 
   /** True when the user is an active member with at least one permission here. */

@@ -68,6 +68,33 @@ describe('evaluatePermissions: membership status', () => {
   });
 });
 
+describe('evaluatePermissions: organisation status', () => {
+  it.each([
+    ['SUSPENDED', 'ORGANISATION_SUSPENDED'],
+    ['DELETED', 'ORGANISATION_DELETED'],
+    ['PURGED', 'ORGANISATION_DELETED'],
+  ])('%s: an active Owner gets nothing, with the refusal, before the MFA answer', (organisationStatus, refusal) => {
+    const result = evaluate({ organisationStatus, directRoles: [builtIn('owner')], requireMfa: true, hasMfa: false });
+    expectNothing(result);
+    expect(result.owner).toBe(false);
+    expect(result.refusal).toBe(refusal);
+  });
+
+  it('not a member (or not active): no refusal, as for any organisation', () => {
+    for (const membershipStatus of [null, MembershipStatus.DEACTIVATED, MembershipStatus.PENDING_APPROVAL]) {
+      expect(evaluate({ organisationStatus: 'SUSPENDED', membershipStatus, directRoles: [builtIn('owner')] }).refusal).toBeUndefined();
+    }
+  });
+
+  it('ACTIVE (or not given): the roles count', () => {
+    for (const organisationStatus of ['ACTIVE', undefined]) {
+      const result = evaluate({ organisationStatus, directRoles: [builtIn('owner')] });
+      expect(result.owner).toBe(true);
+      expect(result.refusal).toBeUndefined();
+    }
+  });
+});
+
 describe('evaluatePermissions: MFA', () => {
   const roles = { directRoles: [custom('org:update')] };
 

@@ -1,6 +1,6 @@
 import type { AccessSnapshot } from '../access/access-snapshot';
 import type { RequestContext } from '../core/context/request-context';
-import { AppError, ErrorCode, forbidden, notFound } from '../core/errors';
+import { AppError, ErrorCode, forbidden, notFound, organisationRefused } from '../core/errors';
 import { isId } from '../core/ids';
 import { recordRefusal } from '../core/observability/authz-metrics';
 import type { ReviewCampaignView, ReviewItemView } from './review-campaign.rows';
@@ -55,7 +55,8 @@ export async function requireDecidableItem(ctx: RequestContext, id: string): Pro
   if (!item) throw notFound('ReviewItem');
   const snapshot = await ctx.access(item.organisationId);
   if (!snapshot.has('access:review') && !reviewsItem(snapshot, item)) {
-    if (snapshot.mfaRequired) refuse(ErrorCode.MFA_REQUIRED, 'access:review', new AppError(ErrorCode.MFA_REQUIRED));
+    if (snapshot.refusal) refuse(ErrorCode.FORBIDDEN, 'access:review', organisationRefused(snapshot.refusal));
+    if (snapshot.withheldByMfa('access:review')) refuse(ErrorCode.MFA_REQUIRED, 'access:review', new AppError(ErrorCode.MFA_REQUIRED));
     refuse(ErrorCode.NOT_FOUND, 'access:review', notFound('ReviewItem'));
   }
   if (item.userId === ctx.userId) refuse(ErrorCode.FORBIDDEN, 'review:self', forbidden('You cannot review your own access'));

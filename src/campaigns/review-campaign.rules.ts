@@ -4,13 +4,14 @@ import type { RuleMap } from '../core/authz/apply-rules';
 import { decidePermission, holdsOnArgument, holdsOnParent, isAuthenticated, withAccess } from '../core/authz/common-rules';
 import { fieldRule, objectRule } from '../core/authz/rule-engine';
 import type { RequestContext } from '../core/context/request-context';
-import { AppError, ErrorCode } from '../core/errors';
+import { AppError, ErrorCode, organisationRefused } from '../core/errors';
 import { requireDecidableItem, requireReviewableCampaign, reviewsItem } from './review-campaign-access';
 import type { ReviewItemView } from './review-campaign.rows';
 
 const reviews = holdsOnParent('access:review');
 
-const decideActive = (snapshot: AccessSnapshot) => (snapshot.active ? true : snapshot.mfaRequired ? new AppError(ErrorCode.MFA_REQUIRED) : false);
+const decideActive = (snapshot: AccessSnapshot) =>
+  snapshot.active ? true : snapshot.refusal ? organisationRefused(snapshot.refusal) : snapshot.mfaRequired ? new AppError(ErrorCode.MFA_REQUIRED) : false;
 
 /**
  * A campaign (or its progress) listed to the caller because they review something in it: only lists

@@ -16,11 +16,11 @@ export function registerOwnerCommands(program: Command): void {
     .requiredOption('--organisation <slug>', 'the organisation')
     .requiredOption('--email <email>', 'the person')
     .action(async (options: { organisation: string; email: string }) => {
-      const [{ OwnerAppointmentService }, { organisationBySlug, withRuntime }] = await Promise.all([import('../memberships/owner-appointment.service'), import('./cli-runtime')]);
+      const { organisationBySlug, withRuntime } = await import('./cli-runtime');
       const appointment = await withRuntime('owners-appoint', async (runtime) => {
         const organisation = await organisationBySlug(runtime, options.organisation);
-        const service = new OwnerAppointmentService(runtime.dataSource, runtime.services.audit, runtime.services.organisations, runtime.services.membershipWriter);
-        return { organisation, ...(await service.appoint(runtime.ctx, organisation.slug, options.email)) };
+        // The same service as the appointOwner mutation.
+        return { organisation, ...(await runtime.services.ownerAppointments.appoint(runtime.ctx, organisation.id, options.email)) };
       });
       process.stdout.write(`${SAID[appointment.outcome](options.email.trim().toLowerCase(), appointment.organisation.slug)} (membership ${appointment.membershipId})\n`);
     });

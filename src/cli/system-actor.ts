@@ -41,9 +41,9 @@ export class SystemRequestContext extends RequestContext {
 
   override async access(organisationId: string): Promise<AccessSnapshot> {
     const organisation = await this.loaders.organisationById.load(organisationId);
-    if (!organisation) return new AccessSnapshot(organisationId, null, { permissions: new Set(), teamPermissions: new Map(), owner: false, mfaRequired: false });
+    if (!organisation) return new AccessSnapshot(organisationId, null, { permissions: new Set(), teamPermissions: new Map(), owner: false, mfaRequired: false, mfaWithholds: new Set() });
     const boundary = organisation.permissionBoundary ? new Set(organisation.permissionBoundary) : null;
     const permissions = new Set(this.services.catalogue.keys.filter((key) => !boundary || boundary.has(key)));
-    return new AccessSnapshot(organisationId, null, { permissions, teamPermissions: new Map(), owner: true, mfaRequired: false });
+    return new AccessSnapshot(organisationId, null, { permissions, teamPermissions: new Map(), owner: true, mfaRequired: false, mfaWithholds: new Set() });
   }
 }

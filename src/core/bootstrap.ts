@@ -23,6 +23,7 @@ import { EventSweeper } from '../events/event-sweeper';
 import { createWebhookWorker } from '../webhooks/create-webhook-worker';
 import { ReviewCampaignSweeper } from '../campaigns/review-campaign.sweeper';
 import { GrantExpirySweeper } from '../access/grant-expiry.sweeper';
+import { OrganisationPurgeSweeper } from '../organisations/organisation-purge.sweeper';
 import { WEBHOOK_BACKLOG_SQL } from '../webhooks/webhook-delivery-queue';
 import { createApp } from './http/create-app';
 import { logger } from './logger';
@@ -154,6 +155,12 @@ export async function startService(config: AppConfig, options: { dataSource?: Da
   // requests every GRANT_EXPIRY_SWEEP_INTERVAL_MS; safe with many instances.
   const grantExpirySweeper = new GrantExpirySweeper(dataSource, services.audit, { intervalMs: config.GRANT_EXPIRY_SWEEP_INTERVAL_MS });
   grantExpirySweeper.start();
+  // Purges organisations deleted more than ORGANISATION_PURGE_DAYS ago, every ORGANISATION_PURGE_SWEEP_INTERVAL_MS.
+  const organisationPurgeSweeper = new OrganisationPurgeSweeper(dataSource, services.audit, {
+    purgeDays: config.ORGANISATION_PURGE_DAYS,
+    intervalMs: config.ORGANISATION_PURGE_SWEEP_INTERVAL_MS,
+  });
+  organisationPurgeSweeper.start();
   return {
     url: `http://127.0.0.1:${port}/graphql`,
     port,
@@ -165,6 +172,7 @@ export async function startService(config: AppConfig, options: { dataSource?: Da
       await eventSweeper.stop();
       await reviewCampaignSweeper.stop();
       await grantExpirySweeper.stop();
+      await organisationPurgeSweeper.stop();
       await app.stop();
       await observability.stop();
       await listener.stop();

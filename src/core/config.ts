@@ -190,6 +190,8 @@ const specs = {
   REVIEW_CAMPAIGN_SWEEP_INTERVAL_MS: positiveInteger({ default: 60_000, desc: 'how often review campaigns past their due date are closed (default decision applied, recurring ones renewed); 0 turns the sweeper off' }),
   GRANT_EXPIRY_SWEEP_INTERVAL_MS: positiveInteger({ default: 60_000, desc: 'how often expired time-bound grants are removed (member.role_expired) and stale elevation requests expired; 0 turns the sweeper off (expired grants count for nothing either way)' }),
   ELEVATION_REQUEST_PENDING_HOURS: atLeastOne({ default: 24, desc: 'hours an elevation request waits for a decision before it is EXPIRED' }),
+  ORGANISATION_PURGE_DAYS: wholeDays({ default: 30, desc: 'days a deleted organisation stays reactivatable before the purge sweeper removes its contents' }),
+  ORGANISATION_PURGE_SWEEP_INTERVAL_MS: positiveInteger({ default: 3_600_000, desc: 'how often organisations deleted more than ORGANISATION_PURGE_DAYS ago are purged; 0 turns the sweeper off' }),
   REVIEW_CAMPAIGN_MAX_ITEMS: atLeastOne({ default: 100_000, desc: 'items one review campaign may snapshot; a larger scope is refused' }),
   LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
   // Observability (src/core/observability). The other standard OTEL_* variables are read by the SDK itself.

@@ -44,6 +44,15 @@ export const badInput = (message: string, details?: Record<string, unknown>) =>
   new AppError(ErrorCode.BAD_USER_INPUT, message, details);
 export const conflict = (message: string, details?: Record<string, unknown>) => new AppError(ErrorCode.CONFLICT, message, details);
 
+const REFUSAL_MESSAGES: Record<'ORGANISATION_SUSPENDED' | 'ORGANISATION_DELETED', string> = {
+  ORGANISATION_SUSPENDED: 'This organisation is suspended: nothing can be read or changed in it until a platform administrator reactivates it',
+  ORGANISATION_DELETED: 'This organisation is deleted: nothing can be read or changed in it',
+};
+
+/** FORBIDDEN for an active member of a suspended or deleted organisation, with `extensions.reason`. */
+export const organisationRefused = (reason: 'ORGANISATION_SUSPENDED' | 'ORGANISATION_DELETED') =>
+  new AppError(ErrorCode.FORBIDDEN, REFUSAL_MESSAGES[reason], { reason });
+
 /** `extensions.reason` of a SERVICE_UNAVAILABLE error: which dependency failed, or that time ran out. */
 export enum UnavailableReason {
   /** PostgreSQL refused, reset, shut down, is out of connections or does not answer. */

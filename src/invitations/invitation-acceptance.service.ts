@@ -4,10 +4,11 @@ import type { AuditService } from '../audit/audit.service';
 import type { VerifiedIdentity } from '../core/auth/verified-identity';
 import type { RequestContext } from '../core/context/request-context';
 import { uniqueViolation } from '../core/database/postgres-errors';
-import { notFound } from '../core/errors';
+import { notFound, organisationRefused } from '../core/errors';
 import type { MembershipWriter } from '../memberships/membership-writer';
 import { MembershipStatus } from '../memberships/membership-status';
 import type { MembershipEntity } from '../memberships/membership.entity';
+import { organisationRefusal } from '../organisations/organisation-status';
 import { OrganisationEntity } from '../organisations/organisation.entity';
 import { TeamMemberRole } from '../teams/team-member-role';
 import { insertMany } from '../core/database/bulk-insert';
@@ -46,6 +47,9 @@ export class InvitationAcceptanceService {
         assertInvitee(principal.identity, invitation.email);
         assertStillOpen(invitation);
         const organisation = await manager.findOneByOrFail(OrganisationEntity, { id: invitation.organisationId });
+        // A suspended or deleted organisation admits nobody (FORBIDDEN with its reason).
+        const refusal = organisationRefusal(organisation.status);
+        if (refusal) throw organisationRefused(refusal);
         // The domain policy may have tightened since the invitation was sent.
         if (!domainAllowed(organisation.allowedEmailDomains, invitation.email)) {
           throw invitationForbidden(InvitationRefusal.EMAIL_DOMAIN_NOT_ALLOWED, 'This organisation no longer admits members with this email domain');

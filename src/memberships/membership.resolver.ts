@@ -50,6 +50,14 @@ export class MembershipResolver {
     }));
   }
 
+  @FieldResolver(() => Boolean, {
+    description: "The organisation's MFA policy covers this active member's roles (or everyone) and no second factor of theirs is known yet: they must enrol (before mfaPolicy.graceUntil, or they lose those roles' permissions in requests without one)",
+  })
+  async mfaEnrolmentDue(@Ctx() ctx: RequestContext, @Root() membership: MembershipEntity): Promise<boolean> {
+    const snapshot = membership.userId === ctx.userId ? await ctx.access(membership.organisationId) : await ctx.membershipAccess(membership.id);
+    return snapshot?.mfaEnrolmentDue ?? false;
+  }
+
   @FieldResolver(() => [String], { description: 'Union of direct and team roles, closed under implication, cut to the boundary; empty unless ACTIVE' })
   async effectivePermissions(@Ctx() ctx: RequestContext, @Root() membership: MembershipEntity): Promise<string[]> {
     const snapshot = membership.userId === ctx.userId ? await ctx.access(membership.organisationId) : await ctx.membershipAccess(membership.id);

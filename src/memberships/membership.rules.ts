@@ -3,6 +3,7 @@ import type { RuleMap } from '../core/authz/apply-rules';
 import { holdsOnArgument, holdsOnParent, isAuthenticated, withAccess } from '../core/authz/common-rules';
 import type { MembershipView } from './membership.type';
 import { objectRule } from '../core/authz/rule-engine';
+import { platformAdminSeesOwner } from '../organisations/organisation-lifecycle.rules';
 import type { RequestContext } from '../core/context/request-context';
 import { unauthenticated } from '../core/errors';
 
@@ -30,7 +31,13 @@ export const membershipRules: RuleMap = {
   },
   Membership: {
     '*': readsMembership,
+    // Platform administrators read an Owner's membership itself (appointOwner's answer; support).
+    id: or(readsMembership, platformAdminSeesOwner),
+    status: or(readsMembership, platformAdminSeesOwner),
+    joinedAt: or(readsMembership, platformAdminSeesOwner),
     effectivePermissions: or(isOwnMembership, and(holdsOnParent('members:read'), holdsOnParent('roles:read'))),
+    // Tells which roles a member holds (covered by the policy) and whether they enrolled: as effectivePermissions.
+    mfaEnrolmentDue: or(isOwnMembership, and(holdsOnParent('members:read'), holdsOnParent('roles:read'))),
   },
   Organisation: {
     members: holdsOnParent('members:read', 'id'),

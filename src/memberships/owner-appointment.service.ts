@@ -3,7 +3,10 @@ import type { DataSource } from 'typeorm';
 import type { AuditService } from '../audit/audit.service';
 import type { RequestContext } from '../core/context/request-context';
 import { runTransaction } from '../core/database/transaction';
-import { badInput, forbidden, notFound } from '../core/errors';
+import { badInput, conflict, forbidden, notFound } from '../core/errors';
+import { isId } from '../core/ids';
+import { emitEvent } from '../events/event-emitter';
+import { OrganisationStatus } from '../organisations/organisation-status';
 import type { OrganisationService } from '../organisations/organisation.service';
 import { OrganisationEntity } from '../organisations/organisation.entity';
 import { RoleEntity } from '../roles/role.entity';
@@ -34,7 +37,10 @@ export interface Appointment {
  * active Owner of an existing organisation, e.g. after its last Owner left the company. An unknown email
  * becomes a placeholder user, linked at the person's first verified sign-in. One transaction, with the
  * organisation locked like every change to its Owners, audited as a platform action
- * (`organisation.owner-appointed`, `platformAction: true`).
+ * (`organisation.owner-appointed`, `platformAction: true`, ids only) with the domain event
+ * `organisation.owner_appointed`. The one implementation behind both the `appointOwner` mutation and the
+ * admin CLI's `owners appoint`. A suspended organisation may get an Owner (to prepare its reactivation); a
+ * deleted or purged one may not (CONFLICT: reactivate it first).
  */
 export class OwnerAppointmentService {
   constructor(
@@ -44,14 +50,18 @@ export class OwnerAppointmentService {
     private readonly memberships: MembershipWriter,
   ) {}
 
-  async appoint(ctx: RequestContext, organisationSlug: string, rawEmail: string): Promise<Appointment> {
+  async appoint(ctx: RequestContext, organisationId: string, rawEmail: string): Promise<Appointment> {
     if (!ctx.requirePrincipal().isPlatformAdmin) throw forbidden('Only platform administrators appoint owners');
-    const email = rawEmail.trim().toLowerCase();
-    if (!isEmail(email)) throw badInput(`"${rawEmail}" is not an email address`, { field: 'email' });
+    if (!isId(organisationId)) throw notFound('Organisation');
+    const email = typeof rawEmail === 'string' ? rawEmail.trim().toLowerCase() : '';
+    if (email.length > 320 || !isEmail(email)) throw badInput(`"${String(rawEmail).slice(0, 100)}" is not an email address`, { field: 'email' });
     const appointment = await runTransaction(this.dataSource, async (manager) => {
-      const organisation = await manager.findOneBy(OrganisationEntity, { slug: organisationSlug });
+      await lockOrganisation(manager, organisationId);
+      const organisation = await manager.findOneBy(OrganisationEntity, { id: organisationId });
       if (!organisation) throw notFound('Organisation');
-      await lockOrganisation(manager, organisation.id);
+      if (organisation.status === OrganisationStatus.DELETED || organisation.status === OrganisationStatus.PURGED) {
+        throw conflict(`The organisation is ${organisation.status}: reactivate it before appointing an Owner`, { status: organisation.status });
+      }
       const user = await this.organisations.findOrCreatePlaceholder(manager, email);
       const owner = await manager.findOneByOrFail(RoleEntity, { organisationId: organisation.id, builtInKey: 'owner' });
       const joined = await this.memberships.join(manager, ctx, {
@@ -78,8 +88,17 @@ export class OwnerAppointmentService {
         action: 'organisation.owner-appointed',
         targetType: 'Membership',
         targetId: membership.id,
-        details: { platformAction: true, email, userId: user.id, outcome, previousStatus },
+        // Ids only: audit rows cannot be erased, the users row can (README "Audit log and erasure").
+        details: { platformAction: true, userId: user.id, outcome, previousStatus },
       });
+      if (outcome !== AppointmentOutcome.UNCHANGED) {
+        emitEvent(manager, ctx, {
+          organisationId: organisation.id,
+          type: 'organisation.owner_appointed',
+          objectId: organisation.id,
+          data: { membershipId: membership.id, userId: user.id, outcome, previousStatus },
+        });
+      }
       return { organisationId: organisation.id, userId: user.id, membershipId: membership.id, outcome };
     });
     ctx.invalidateAccess();

@@ -1,5 +1,5 @@
-import { ArrayMaxSize, IsBoolean, IsEmail, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { Field, InputType, Int } from 'type-graphql';
+import { ArrayMaxSize, IsBoolean, IsDate, IsEmail, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
+import { Field, ID, InputType, Int } from 'type-graphql';
 
 export const SLUG_PATTERN = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 export const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -10,6 +10,18 @@ export class CreateOrganisationInput {
   @Field(() => String) @Matches(SLUG_PATTERN, { message: 'slug must be lowercase letters, digits and single hyphens' }) @MaxLength(63) slug!: string;
   @Field(() => String, { description: 'The first Owner: an existing user, or a placeholder linked at their first sign-in' })
   @IsEmail({}, { message: 'ownerEmail must be an email address' }) @MaxLength(320) ownerEmail!: string;
+}
+
+/** The most roles an MFA policy names. */
+export const MFA_POLICY_MAX_ROLES = 100;
+
+@InputType({ description: 'Omitted fields stay as they are' })
+export class MfaPolicyInput {
+  @Field(() => [ID], { nullable: true, description: `Roles of this organisation (at most ${MFA_POLICY_MAX_ROLES}); [] covers no role` })
+  @IsOptional() @ArrayMaxSize(MFA_POLICY_MAX_ROLES) requiredForRoleIds?: string[];
+  @Field(() => Boolean, { nullable: true, description: 'The same setting as requireMfa' }) @IsOptional() @IsBoolean() requiredForAll?: boolean;
+  @Field(() => Date, { nullable: true, description: 'End of the grace period; null: none (enforced now); a past instant: enforced now' })
+  @IsOptional() @IsDate() graceUntil?: Date | null;
 }
 
 @InputType()
@@ -25,4 +37,6 @@ export class UpdateOrganisationInput {
   @IsOptional() @ArrayMaxSize(100) autoJoinDomains?: string[];
   @Field(() => [String], { nullable: true, description: 'Owners only. Omitted: unchanged; a list: the new boundary; null: no boundary' })
   @IsOptional() @ArrayMaxSize(1000) permissionBoundary?: string[] | null;
+  @Field(() => MfaPolicyInput, { nullable: true, description: 'Refused (MFA_REQUIRED) if, without a second factor in your token, it would withhold org:update from you' })
+  @IsOptional() @ValidateNested() mfaPolicy?: MfaPolicyInput;
 }

@@ -11,5 +11,11 @@ export function createOrganisationLoaders(dataSource: DataSource) {
       const byId = new Map(rows.map((row) => [row.id, row]));
       return ids.map((id) => byId.get(id) ?? null);
     }),
+    /** By slug (normalised: lower case), one statement per batch. */
+    organisationBySlug: new DataLoader<string, OrganisationEntity | null>(async (slugs) => {
+      const rows = await dataSource.getRepository(OrganisationEntity).findBy({ slug: In([...slugs]) });
+      const bySlug = new Map(rows.map((row) => [row.slug, row]));
+      return slugs.map((slug) => bySlug.get(slug) ?? null);
+    }),
   };
 }

@@ -27,12 +27,19 @@ export const organisationRules: RuleMap = {
     name: seesOrganisation,
     slug: seesOrganisation,
     createdAt: seesOrganisation,
+    // Members see why they are refused; platform administrators see every status (support).
+    status: seesOrganisation,
+    suspendedAt: seesOrganisation,
+    deletedAt: seesOrganisation,
     viewerPermissions: and(isAuthenticated, seesOrganisation),
     settings: holdsOnParent('org:read', 'id'),
     permissionBoundary: holdsOnParent('org:read', 'id'),
     roles: holdsOnParent('roles:read', 'id'),
   },
   OrganisationSettings: {
+    '*': holdsOnParent('org:read'),
+  },
+  MfaPolicy: {
     '*': holdsOnParent('org:read'),
   },
 };

@@ -4,7 +4,7 @@ import type { RequestContext } from '../core/context/request-context';
 import { uniqueViolation } from '../core/database/postgres-errors';
 import { AppError, badInput, conflict, ErrorCode, forbidden, notFound } from '../core/errors';
 import { entityFromRow } from '../core/database/entity-rows';
-import { countWhere } from '../core/database/sql';
+import { countWhere, escapeLike } from '../core/database/sql';
 import type { Connection, PageArgs } from '../core/graphql/connection';
 import type { KeysetPaginator } from '../core/pagination/keyset-paginator';
 import { isId } from '../core/ids';
@@ -18,9 +18,10 @@ import { RoleEntity } from '../roles/role.entity';
 import { releaseUnverifiedEmails } from '../users/email-ownership';
 import { UserEntity } from '../users/user.entity';
 import { OrganisationEntity } from './organisation.entity';
-import { DOMAIN_PATTERN, type CreateOrganisationInput, type UpdateOrganisationInput } from './organisation.inputs';
+import { DOMAIN_PATTERN, SLUG_PATTERN, type CreateOrganisationInput, type UpdateOrganisationInput } from './organisation.inputs';
 import { runTransaction } from '../core/database/transaction';
 import { emitEvent } from '../events/event-emitter';
+import { snapshotUnderMfaPolicy } from '../access/access-snapshot.loader';
 
 /** Organisations: listing, creation with built-in roles and first Owner, settings and boundary. */
 export class OrganisationService {
@@ -33,15 +34,25 @@ export class OrganisationService {
     private readonly domains: OrganisationDomainService,
   ) {}
 
-  /** Every organisation for platform administrators; otherwise those where the caller is a member. */
-  async list(ctx: RequestContext, args: PageArgs): Promise<Connection<OrganisationEntity>> {
+  /**
+   * Every organisation for platform administrators (any status: support sees suspended and deleted ones);
+   * otherwise those where the caller is a member. `search`: a case-insensitive part of the name or slug.
+   */
+  async list(ctx: RequestContext, args: PageArgs, rawSearch?: string | null): Promise<Connection<OrganisationEntity>> {
     const principal = ctx.requirePrincipal();
+    const search = typeof rawSearch === 'string' ? rawSearch.trim().toLowerCase() : '';
+    if (search.length > 100) throw badInput('search must be at most 100 characters', { field: 'search' });
     const own = !principal.isPlatformAdmin;
     const from = own ? 'organisations o JOIN memberships m ON m.organisation_id = o.id' : 'organisations o';
     const where = own ? ['m.user_id = $1'] : [];
-    const parameters = own ? [principal.user.id] : [];
+    const parameters: unknown[] = own ? [principal.user.id] : [];
+    if (search) {
+      // Served by the trigram indexes on lower(name) and slug; LIKE's wildcards in the text match themselves.
+      parameters.push(`%${escapeLike(search)}%`);
+      where.push(`(lower(o.name) LIKE $${parameters.length} OR o.slug LIKE $${parameters.length})`);
+    }
     const page = await this.paginator.page<Record<string, unknown>>(args, {
-      scope: JSON.stringify(['organisations', own ? principal.user.id : 'all']),
+      scope: JSON.stringify(['organisations', own ? principal.user.id : 'all', search]),
       select: 'o.*',
       from,
       where,
@@ -53,6 +64,20 @@ export class OrganisationService {
     });
     const totalCount = await countWhere(this.dataSource, from, where, parameters);
     return page.connection(page.rows.map((row) => entityFromRow(this.dataSource, OrganisationEntity, row)), totalCount);
+  }
+
+  /** `organisation(id:, slug:)`: exactly one of them (else BAD_USER_INPUT); null when missing or not visible. */
+  async findVisibleBy(ctx: RequestContext, by: { id?: string | null; slug?: string | null }): Promise<OrganisationEntity | null> {
+    const hasId = by.id !== undefined && by.id !== null;
+    const hasSlug = by.slug !== undefined && by.slug !== null;
+    if (hasId === hasSlug) throw badInput('Give exactly one of id and slug', { field: hasId ? 'slug' : 'id' });
+    if (hasId) return this.findVisible(ctx, by.id as string);
+    const slug = (by.slug as string).trim().toLowerCase();
+    if (slug.length > 63 || !SLUG_PATTERN.test(slug)) return null;
+    const organisation = await ctx.loaders.organisationBySlug.load(slug);
+    if (!organisation) return null;
+    ctx.loaders.organisationById.prime(organisation.id, organisation);
+    return (await this.canSee(ctx, organisation.id)) ? organisation : null;
   }
 
   /** The organisation if the caller may see it at all (a member of any status, or a platform admin), else null. */
@@ -114,6 +139,7 @@ export class OrganisationService {
     if (!isId(id)) throw notFound('Organisation');
     const snapshot = await ctx.requirePermission(id, 'org:update', 'Organisation');
     const changes = this.validatedChanges(input);
+    this.takeMfaPolicy(input, changes);
     if (input.permissionBoundary !== undefined) {
       if (!snapshot.owner) throw forbidden('Only Owners change the permission boundary');
       changes.permissionBoundary = this.validatedBoundary(input.permissionBoundary);
@@ -128,6 +154,9 @@ export class OrganisationService {
       if (!organisation) throw notFound('Organisation');
       // Under the organisation's lock, which removeDomain takes too: no domain leaves between check and write.
       if (changes.autoJoinDomains) await this.domains.assertVerified(manager, id, changes.autoJoinDomains);
+      // Under the same lock, which deleting a role takes too: the policy names only roles that exist here.
+      if (changes.mfaRequiredRoleIds) await this.assertOwnRoles(manager, id, changes.mfaRequiredRoleIds);
+      await this.assertMfaPolicyKeepsCaller(manager, ctx, organisation, changes);
       const before = Object.fromEntries(Object.keys(changes).map((key) => [key, organisation[key as keyof OrganisationEntity]]));
       Object.assign(organisation, changes);
       const saved = await manager.save(organisation);
@@ -137,6 +166,55 @@ export class OrganisationService {
       ctx.loaders.organisationById.clear(id).prime(id, saved);
       return saved;
     });
+  }
+
+  /**
+   * `mfaPolicy` into the changes: `requiredForAll` is `requireMfa` (one column), so the two may be given
+   * together only when they agree; omitted fields stay as they are, `graceUntil: null` ends the grace period.
+   */
+  private takeMfaPolicy(input: UpdateOrganisationInput, changes: Partial<OrganisationEntity>): void {
+    const policy = input.mfaPolicy;
+    if (!policy) return;
+    if (policy.requiredForAll !== undefined && policy.requiredForAll !== null) {
+      if (changes.requireMfa !== undefined && changes.requireMfa !== policy.requiredForAll) {
+        throw badInput('requireMfa and mfaPolicy.requiredForAll are the same setting; they disagree', { field: 'mfaPolicy.requiredForAll' });
+      }
+      changes.requireMfa = policy.requiredForAll;
+    }
+    if (policy.requiredForRoleIds !== undefined && policy.requiredForRoleIds !== null) changes.mfaRequiredRoleIds = [...new Set(policy.requiredForRoleIds)];
+    if (policy.graceUntil !== undefined) {
+      if (policy.graceUntil !== null && Number.isNaN(policy.graceUntil.getTime())) throw badInput('mfaPolicy.graceUntil must be a date-time', { field: 'mfaPolicy.graceUntil' });
+      changes.mfaGraceUntil = policy.graceUntil;
+    }
+  }
+
+  /** Every id names a role of this organisation (another organisation's role looks unknown, as in assignRoles). */
+  private async assertOwnRoles(manager: EntityManager, organisationId: string, roleIds: string[]): Promise<void> {
+    const valid = roleIds.filter(isId);
+    const rows: { id: string }[] = valid.length > 0 ? await manager.query('SELECT id FROM roles WHERE organisation_id = $1 AND id = ANY($2::uuid[])', [organisationId, valid]) : [];
+    const known = new Set(rows.map((row) => row.id));
+    const unknown = roleIds.filter((roleId) => !known.has(roleId));
+    if (unknown.length > 0) throw badInput(`Unknown roles: ${unknown.join(', ')}`, { field: 'mfaPolicy.requiredForRoleIds', unknown });
+  }
+
+  /**
+   * The MFA lock-out guard, for `requireMfa` and `mfaPolicy` alike: a caller whose token shows no second
+   * factor may not set a policy that, once enforced (the grace period does not count: it ends), would
+   * withhold org:update from them: they, and perhaps everyone who could undo it, would be locked out.
+   */
+  private async assertMfaPolicyKeepsCaller(manager: EntityManager, ctx: RequestContext, organisation: OrganisationEntity, changes: Partial<OrganisationEntity>): Promise<void> {
+    const principal = ctx.requirePrincipal();
+    if (principal.hasMfa) return;
+    if (!('requireMfa' in changes || 'mfaRequiredRoleIds' in changes || 'mfaGraceUntil' in changes)) return;
+    const policy = {
+      requiredForAll: changes.requireMfa ?? organisation.requireMfa,
+      requiredForRoleIds: changes.mfaRequiredRoleIds ?? organisation.mfaRequiredRoleIds ?? [],
+      graceUntil: null,
+    };
+    const snapshot = await snapshotUnderMfaPolicy(manager, this.catalogue, organisation.id, principal.user.id, policy, false);
+    if (snapshot.withheldByMfa('org:update')) {
+      throw new AppError(ErrorCode.MFA_REQUIRED, 'Sign in with a second factor first: this MFA policy would lock you out of this organisation');
+    }
   }
 
   private validatedChanges(input: UpdateOrganisationInput): Partial<OrganisationEntity> {

@@ -88,16 +88,22 @@ export class RoleService {
       );
       const deleted = await manager.delete(RoleEntity, { id: role.id, organisationId: role.organisationId, builtInKey: IsNull() });
       if (!deleted.affected) throw notFound('Role');
+      // The MFA policy names only existing roles (under the organisation's lock, as updateOrganisation checks them).
+      const [, policyRows] = await manager.query(
+        'UPDATE organisations SET mfa_required_role_ids = array_remove(mfa_required_role_ids, $1::uuid) WHERE id = $2 AND $1::uuid = ANY(mfa_required_role_ids)',
+        [role.id, role.organisationId],
+      );
       await this.audit.record(manager, ctx, {
         organisationId: role.organisationId,
         action: 'role.deleted',
         targetType: 'Role',
         targetId: role.id,
-        details: { name: role.name, permissions: role.permissions, removedFromMembers: members, removedFromTeams: teams },
+        details: { name: role.name, permissions: role.permissions, removedFromMembers: members, removedFromTeams: teams, ...(policyRows > 0 ? { removedFromMfaPolicy: true } : {}) },
       });
       emitEvent(manager, ctx, { organisationId: role.organisationId, type: 'role.deleted', objectId: role.id, data: { roleId: role.id, name: role.name, permissions: role.permissions, affectedMembers } });
     });
     ctx.invalidateAccess();
+    ctx.loaders.organisationById.clear(role.organisationId);
     return true;
   }
 

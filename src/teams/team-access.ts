@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { AccessSnapshot } from '../access/access-snapshot';
 import type { RequestContext } from '../core/context/request-context';
-import { AppError, ErrorCode, forbidden, notFound } from '../core/errors';
+import { AppError, ErrorCode, forbidden, notFound, organisationRefused } from '../core/errors';
 import { isId } from '../core/ids';
 import { ROLE_COLUMNS, roleFromRow, type RoleRow } from '../roles/role.rows';
 import type { RoleEntity } from '../roles/role.entity';
@@ -19,7 +19,8 @@ export async function requireTeam(ctx: RequestContext, teamId: string, permissio
   if (!team) throw notFound('Team');
   const snapshot = await ctx.access(team.organisationId);
   if (!snapshot.hasInTeam(team.id, 'teams:read')) {
-    if (snapshot.mfaRequired) throw new AppError(ErrorCode.MFA_REQUIRED);
+    if (snapshot.refusal) throw organisationRefused(snapshot.refusal);
+    if (snapshot.withheldByMfa('teams:read')) throw new AppError(ErrorCode.MFA_REQUIRED);
     throw notFound('Team');
   }
   await ctx.requirePermission(team.organisationId, permission, 'Team', teamScope ? team.id : undefined);

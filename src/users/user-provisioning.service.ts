@@ -8,6 +8,7 @@ import { domainOfEmail } from '../domains/domain-name';
 import { DomainStatus, OrganisationDomainEntity } from '../domains/organisation-domain.entity';
 import type { MembershipWriter } from '../memberships/membership-writer';
 import { MembershipStatus } from '../memberships/membership-status';
+import { OrganisationStatus } from '../organisations/organisation-status';
 import { OrganisationEntity } from '../organisations/organisation.entity';
 import { UserEntity } from './user.entity';
 import { onPrimary, replicaTolerated } from '../core/database/read-preference';
@@ -23,6 +24,8 @@ const hasChanges = (changes: object) => Object.keys(changes).length > 0;
 export interface ProvisioningOptions {
   lastSignInIntervalSeconds: number;
   defaultOrganisationSlug?: string;
+  /** `amr` values that show a second factor (AUTH_MFA_AMR_VALUES): the first such token records `mfaEnrolledAt`. */
+  mfaAmrValues?: readonly string[];
 }
 
 /**
@@ -81,7 +84,13 @@ export class UserProvisioningService {
     const staleAfter = Date.now() - this.options.lastSignInIntervalSeconds * 1000;
     const signInStale = !user.lastSignInAt || user.lastSignInAt.getTime() < staleAfter;
     if (signInStale) changes.lastSignInAt = new Date();
+    if (!user.mfaEnrolledAt && this.showsMfa(identity)) changes.mfaEnrolledAt = new Date();
     return changes;
+  }
+
+  private showsMfa(identity: VerifiedIdentity): boolean {
+    const values = this.options.mfaAmrValues ?? [];
+    return identity.amr.some((method) => values.includes(method));
   }
 
   private async refresh(user: UserEntity, identity: VerifiedIdentity): Promise<UserEntity> {
@@ -122,6 +131,7 @@ export class UserProvisioningService {
     if (holder && holder.issuer === null && identity.emailVerified) {
       // A placeholder (from an invitation or an import) becomes this person, by verified email only.
       Object.assign(holder, { issuer: identity.issuer, subject: identity.subject, emailVerified: true, lastSignInAt: now });
+      if (!holder.mfaEnrolledAt && this.showsMfa(identity)) holder.mfaEnrolledAt = now;
       if (identity.name) holder.displayName = identity.name;
       user = await manager.save(holder);
       await this.audit.record(manager, null, { organisationId: null, action: 'user.linked', targetType: 'User', targetId: user.id, actorUserId: user.id });
@@ -142,6 +152,7 @@ export class UserProvisioningService {
           emailVerified: holder ? false : identity.emailVerified,
           displayName: identity.name ?? identity.email ?? '',
           lastSignInAt: now,
+          mfaEnrolledAt: this.showsMfa(identity) ? now : null,
         }),
       );
       await this.audit.record(manager, null, { organisationId: null, action: 'user.created', targetType: 'User', targetId: user.id, actorUserId: user.id });
@@ -188,7 +199,8 @@ export class UserProvisioningService {
         .getMany();
       organisations.push(...matching.filter((candidate) => !organisations.some((known) => known.id === candidate.id)));
     }
-    for (const organisation of organisations) {
+    // Only an ACTIVE organisation takes new members (a suspended or deleted one admits nobody).
+    for (const organisation of organisations.filter((candidate) => candidate.status === OrganisationStatus.ACTIVE)) {
       await this.memberships.join(manager, null, {
         organisationId: organisation.id,
         userId: user.id,

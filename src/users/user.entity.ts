@@ -11,6 +11,10 @@ export class UserEntity {
   @Column({ name: 'email_verified', type: 'boolean', default: false }) emailVerified!: boolean;
   @Column({ name: 'display_name', type: 'text', default: '' }) displayName!: string;
   @Column({ name: 'last_sign_in_at', type: 'timestamptz', nullable: true }) lastSignInAt!: Date | null;
+  /** When a token of this user first showed a second factor (AUTH_MFA_AMR_VALUES): enrolled in MFA. */
+  @Column({ name: 'mfa_enrolled_at', type: 'timestamptz', nullable: true }) mfaEnrolledAt!: Date | null;
+  /** Set when the person was erased (the row pseudonymised): see UserErasureService. */
+  @Column({ name: 'erased_at', type: 'timestamptz', nullable: true }) erasedAt!: Date | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
 }

@@ -1,6 +1,6 @@
 import type { AccessSnapshot } from '../../access/access-snapshot';
 import type { RequestContext } from '../context/request-context';
-import { AppError, ErrorCode, notFound, unauthenticated } from '../errors';
+import { AppError, ErrorCode, notFound, organisationRefused, unauthenticated } from '../errors';
 import { isId } from '../ids';
 import { contextRule, declarePermission, fieldRule, objectRule } from './rule-engine';
 
@@ -53,10 +53,12 @@ async function allowsInLaterScopes<Scope extends { organisationId: string }>(
   return false;
 }
 
-/** Holds `permission`, or MFA_REQUIRED when only the MFA policy stands in the way. */
+/** Holds `permission`, or MFA_REQUIRED when only the MFA policy stands in the way (it withholds that permission). */
 export function decidePermission(snapshot: AccessSnapshot, permission: string): Answer {
   if (snapshot.has(permission)) return true;
-  return snapshot.mfaRequired ? new AppError(ErrorCode.MFA_REQUIRED) : false;
+  // A member of a suspended or deleted organisation: FORBIDDEN with the reason, before any MFA answer.
+  if (snapshot.refusal) return organisationRefused(snapshot.refusal);
+  return snapshot.withheldByMfa(permission) ? new AppError(ErrorCode.MFA_REQUIRED) : false;
 }
 
 const permissionRules = new Map<string, ReturnType<typeof objectRule>>();
@@ -79,7 +81,8 @@ export function holdsOnParent(permission: string, ownerField: 'organisationId' |
   return created;
 }
 
-const decideActive = (snapshot: AccessSnapshot): Answer => (snapshot.active ? true : snapshot.mfaRequired ? new AppError(ErrorCode.MFA_REQUIRED) : false);
+const decideActive = (snapshot: AccessSnapshot): Answer =>
+  snapshot.active ? true : snapshot.refusal ? organisationRefused(snapshot.refusal) : snapshot.mfaRequired ? new AppError(ErrorCode.MFA_REQUIRED) : false;
 
 /** The caller is an active member (any permission) of the organisation owning the parent. */
 export const isActiveMemberOfParent = objectRule('isActiveMemberOfParent', (parent: { organisationId: string }, ctx: RequestContext) =>

@@ -7,6 +7,7 @@ import { invitationRules } from '../../invitations/invitation.rules';
 import { memberImportRules } from '../../memberships/import/member-import.rules';
 import { membershipRules } from '../../memberships/membership.rules';
 import { organisationRules } from '../../organisations/organisation.rules';
+import { organisationLifecycleRules } from '../../organisations/organisation-lifecycle.rules';
 import { roleRules } from '../../roles/role.rules';
 import { teamRules } from '../../teams/team.rules';
 import { userRules } from '../../users/user.rules';
@@ -48,6 +49,7 @@ export const ruleMap: RuleMap = merge(
   connectionRules('Organisation', 'Event'),
   viewerRules,
   organisationRules,
+  organisationLifecycleRules,
   userRules,
   membershipRules,
   memberImportRules,

@@ -19,6 +19,10 @@ import { TeamDirectoryService } from '../../teams/team-directory.service';
 import { TeamMembershipService } from '../../teams/team-membership.service';
 import { TeamService } from '../../teams/team.service';
 import { OrganisationService } from '../../organisations/organisation.service';
+import { OrganisationLifecycleService } from '../../organisations/organisation-lifecycle.service';
+import { OwnerAppointmentService } from '../../memberships/owner-appointment.service';
+import { OwnershipTransferService } from '../../memberships/ownership-transfer.service';
+import { UserErasureService } from '../../users/user-erasure.service';
 import { UserProvisioningService } from '../../users/user-provisioning.service';
 import { EventFeedService } from '../../events/event-feed.service';
 import { webhookSecretSealer, webhookUrlPolicy } from '../../webhooks/create-webhook-worker';
@@ -49,6 +53,10 @@ export function createAppServices(config: AppConfig, dataSource: DataSource, cat
     audit,
     membershipWriter,
     organisations,
+    organisationLifecycle: new OrganisationLifecycleService(dataSource, audit, { purgeDays: config.ORGANISATION_PURGE_DAYS }),
+    ownerAppointments: new OwnerAppointmentService(dataSource, audit, organisations, membershipWriter),
+    ownershipTransfer: new OwnershipTransferService(dataSource, audit),
+    userErasure: new UserErasureService(dataSource, audit),
     domains,
     roles: new RoleService(dataSource, audit, catalogue),
     memberDirectory: new MemberDirectoryService(dataSource, paginator),
@@ -72,6 +80,7 @@ export function createAppServices(config: AppConfig, dataSource: DataSource, cat
     provisioning: new UserProvisioningService(dataSource, audit, membershipWriter, {
       lastSignInIntervalSeconds: config.LAST_SIGN_IN_INTERVAL_SECONDS,
       defaultOrganisationSlug: config.DEFAULT_ORGANISATION,
+      mfaAmrValues: config.AUTH_MFA_AMR_VALUES,
     }),
   };
   return { ...services, ...createReviewCampaignServices(services, paginator) };

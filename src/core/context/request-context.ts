@@ -3,7 +3,7 @@ import { createMembershipAccessLoader, createViewerAccessLoader } from '../../ac
 import type { AccessSnapshot } from '../../access/access-snapshot';
 import { createLoaders, type Loaders } from './loaders';
 import type { Principal } from '../auth/principal';
-import { AppError, ErrorCode, notFound, unauthenticated } from '../errors';
+import { AppError, ErrorCode, notFound, organisationRefused, unauthenticated } from '../errors';
 import type { AppServices } from './app-services';
 import { noteOrganisation } from './request-scope';
 import { recordRefusal } from '../observability/authz-metrics';
@@ -89,14 +89,19 @@ export class RequestContext {
 
   /**
    * Requires `permission` in the organisation (or, with `teamId`, in that team's scope). Fails with
-   * MFA_REQUIRED when only the MFA policy stands in the way, NOT_FOUND when the caller has no access
+   * FORBIDDEN (`reason`) when the organisation is suspended or deleted and the caller an active member of it,
+   * MFA_REQUIRED when only the MFA policy stands in the way (it withholds `permission`), NOT_FOUND when the caller has no access
    * there at all (another organisation looks like nothing), FORBIDDEN otherwise.
    */
   async requirePermission(organisationId: string, permission: string, what = 'Object', teamId?: string): Promise<AccessSnapshot> {
     this.requirePrincipal();
     const snapshot = await this.access(organisationId);
     if (teamId ? snapshot.hasInTeam(teamId, permission) : snapshot.has(permission)) return snapshot;
-    const code = snapshot.mfaRequired ? ErrorCode.MFA_REQUIRED : snapshot.active ? ErrorCode.FORBIDDEN : ErrorCode.NOT_FOUND;
+    if (snapshot.refusal) {
+      recordRefusal(permission, ErrorCode.FORBIDDEN);
+      throw organisationRefused(snapshot.refusal);
+    }
+    const code = snapshot.withheldByMfa(permission) ? ErrorCode.MFA_REQUIRED : snapshot.active ? ErrorCode.FORBIDDEN : ErrorCode.NOT_FOUND;
     recordRefusal(permission, code);
     if (code === ErrorCode.MFA_REQUIRED) throw new AppError(ErrorCode.MFA_REQUIRED);
     if (code === ErrorCode.NOT_FOUND) throw notFound(what);

@@ -9,7 +9,9 @@ import { Webhooks1764300000001 } from '../../../migrations/1764300000001-Webhook
 import { ShardingReadyKeys1764800000000 } from '../../../migrations/1764800000000-ShardingReadyKeys';
 import { ScaleOut1764800000001 } from '../../../migrations/1764800000001-ScaleOut';
 import { ReviewCampaigns1765000000000 } from '../../../migrations/1765000000000-ReviewCampaigns';
-import { TimeBoundAccess1765270000000 } from '../../../migrations/1765270000000-TimeBoundAccess';
+import { TimeBoundAccess1765400000000 } from '../../../migrations/1765400000000-TimeBoundAccess';
+import { MfaPolicy1765200000000 } from '../../../migrations/1765200000000-MfaPolicy';
+import { OrganisationLifecycle1765300000000 } from '../../../migrations/1765300000000-OrganisationLifecycle';
 
 /** Every migration, oldest first. Listed explicitly so the same list serves ts and compiled js. */
 export const migrations = [
@@ -24,5 +26,7 @@ export const migrations = [
   ShardingReadyKeys1764800000000,
   ScaleOut1764800000001,
   ReviewCampaigns1765000000000,
-  TimeBoundAccess1765270000000,
+  MfaPolicy1765200000000,
+  OrganisationLifecycle1765300000000,
+  TimeBoundAccess1765400000000,
 ];

@@ -13,6 +13,7 @@ import { OrganisationMembersResolver } from '../../memberships/organisation-memb
 import { TeamMutationsResolver } from '../../teams/team-mutations.resolver';
 import { OrganisationTeamsResolver, TeamMembershipResolver, TeamResolver } from '../../teams/team.resolver';
 import { OrganisationResolver } from '../../organisations/organisation.resolver';
+import { OrganisationLifecycleResolver } from '../../organisations/organisation-lifecycle.resolver';
 import { OrganisationRolesResolver, RoleResolver } from '../../roles/role.resolver';
 import { UserResolver } from '../../users/user.resolver';
 import { AccessQueriesResolver, AccessReviewResolver, ExpiringGrantResolver, OrganisationAccessReviewResolver } from '../../access/access-review.resolver';
@@ -31,6 +32,7 @@ import { referenceResolvers } from '../federation/reference-resolvers';
 export const resolverClasses = [
   ViewerResolver,
   OrganisationResolver,
+  OrganisationLifecycleResolver,
   OrganisationRolesResolver,
   OrganisationMembersResolver,
   OrganisationTeamsResolver,
