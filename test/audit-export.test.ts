@@ -50,7 +50,7 @@ describe('GET /audit/export', () => {
     const response = await get(`organisationId=${orgA.id}&format=csv&action=custom.csv`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/csv/);
-    const rows = parse(await response.text(), { columns: true });
+    const rows: Record<string, string>[] = parse(await response.text(), { columns: true });
     expect(rows).toEqual([expect.objectContaining({ action: 'custom.csv', target_type: 'Team', target_id: `'=HYPERLINK("x")`, details: '{"a":1}', actor_user_id: '' })]);
     expect(Object.keys(rows[0])).toEqual(['id', 'occurred_at', 'action', 'actor_user_id', 'actor_name', 'target_type', 'target_id', 'request_id', 'details']);
   });
@@ -73,7 +73,7 @@ describe('GET /audit/export', () => {
     ];
     for (const [query, token, status, code] of cases) {
       const response = await get(query, token === 'not-a-token' ? 'garbage' : token);
-      const body = await response.json();
+      const body = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
       expect([query, token === null, response.status, body.errors?.[0]?.extensions?.code]).toEqual([query, token === null, status, code]);
     }
   });
