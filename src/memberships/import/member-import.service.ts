@@ -44,7 +44,8 @@ interface ImportSettings {
  *   Existing members only gain roles and team places (MEMBER; a MANAGER stays one); their status stays.
  * - allowedEmailDomains applies to people joining, not to existing members.
  * - Audit: one `member.imported` event per created or updated membership and one `members.imported` summary
- *   (target: the organisation; rows, created, updated, skipped, users created), in the same transaction and statement.
+ *   (target: the organisation; rows, created, updated, skipped, users created), in the same transaction and statement;
+ *   an import that changes nothing records nothing.
  */
 export class MemberImportService {
   constructor(
@@ -121,6 +122,8 @@ export class MemberImportService {
     await addRoles(manager, organisationId, changed);
     await addTeamPlaces(manager, organisationId, changed);
     const created = new Set(newUsers);
+    // An import that changes nothing records nothing (the log holds changes).
+    if (changed.length === 0) return;
     // The per-member events and the import's summary, in one statement.
     await this.audit.recordMany(manager, ctx, [
       ...changed.map((row) => ({
