@@ -141,6 +141,12 @@ describe('audit trail', () => {
     const [event] = await log({ action: 'member.signed_in', actorId: person.userId });
     expect(event).toMatchObject({ targetType: 'Membership', targetId: inA, target: { __typename: 'Membership', id: inA } });
     expect(await log({ action: 'member.signed_in', actorId: person.userId }, orgB.owner.token, orgB.id)).toEqual([]);
+    // A suspended organisation records no sign-in (its members are refused).
+    ok(await service.graphql(`mutation($id: ID!) { suspendOrganisation(id: $id) { id } }`, { id: orgA.id }, admin.token));
+    await sql(`UPDATE users SET last_sign_in_at = now() - interval '2 hours' WHERE id = $1`, [person.userId]);
+    ok(await service.graphql('{ viewer { isPlatformAdmin } }', {}, token));
+    expect(await signIns()).toHaveLength(1);
+    ok(await service.graphql(`mutation($id: ID!) { reactivateOrganisation(id: $id) { id } }`, { id: orgA.id }, admin.token));
     // The sign-in write is one statement (update and events together).
     await sql(`UPDATE users SET last_sign_in_at = now() - interval '2 hours' WHERE id = $1`, [person.userId]);
     const { queryCounter } = await import('../src/core/database/query-counter');

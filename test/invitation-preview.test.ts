@@ -153,6 +153,25 @@ describe('invitationPreview and Viewer.invitations', () => {
       expect(ok(await service.graphql(MY_INVITATIONS, {}, invitee.token)).viewer.invitations).toEqual([]);
     });
 
+    it('a suspended (or deleted) organisation admits nobody: its invitations leave the list, the preview and _entities until reactivated', async () => {
+      const admin = await platformAdmin(service);
+      const org = await createOrganisation(service, admin);
+      const email = `suspended-${unique()}@example.com`;
+      const { id, token } = await invite(org, email);
+      const invitee = await signIn(service, { email });
+      const ids = async () => ok(await service.graphql(MY_INVITATIONS, {}, invitee.token)).viewer.invitations.map((invitation: { id: string }) => invitation.id);
+      const entity = async () => (await service.graphql(`query($r: [_Any!]!) { _entities(representations: $r) { ... on Invitation { id } } }`, { r: [{ __typename: 'Invitation', id }] }, invitee.token)).data?._entities;
+      expect(await ids()).toEqual([id]);
+      ok(await service.graphql(`mutation($id: ID!) { suspendOrganisation(id: $id) { id } }`, { id: org.id }, admin.token));
+      expect(await ids()).toEqual([]);
+      expect(ok(await service.graphql(PREVIEW, { token }, invitee.token)).invitationPreview).toBeNull();
+      expect(await entity()).toEqual([null]);
+      ok(await service.graphql(`mutation($id: ID!) { reactivateOrganisation(id: $id) { id } }`, { id: org.id }, admin.token));
+      expect(await ids()).toEqual([id]);
+      expect(ok(await service.graphql(PREVIEW, { token }, invitee.token)).invitationPreview.status).toBe('PENDING');
+      expect(await entity()).toEqual([{ id }]);
+    });
+
     it('a member without invitations:read still cannot read other people\'s invitations', async () => {
       const member: SignedInUser & { membershipId: string } = await memberWith(service, orgA.id, ['member']);
       const { id } = await invite(orgA, `private-${unique()}@example.com`);

@@ -8,12 +8,14 @@ export const MEMBER_SIGNED_IN = 'member.signed_in';
 const insertEvents = (signed: string, requestIdParameter: string) => `
   INSERT INTO audit_events (organisation_id, actor_user_id, action, target_type, target_id, details, request_id)
   SELECT m.organisation_id, m.user_id, '${MEMBER_SIGNED_IN}', 'Membership', m.id::text, '{}'::jsonb, ${requestIdParameter}
-  FROM ${signed} JOIN memberships m ON m.user_id = signed.id AND m.status = 'ACTIVE'`;
+  FROM ${signed} JOIN memberships m ON m.user_id = signed.id AND m.status = 'ACTIVE'
+  JOIN organisations o ON o.id = m.organisation_id AND o.status = 'ACTIVE'`;
 
 /**
  * A returning user's sign-in, throttled like `lastSignInAt`: in one statement, `last_sign_in_at` becomes
  * `at` unless it is already later than `staleBefore` (so of concurrent requests only one records it), and
- * then a `member.signed_in` event is written in every organisation where the user is an ACTIVE member.
+ * then a `member.signed_in` event is written in every ACTIVE organisation (not suspended or deleted) where
+ * the user is an ACTIVE member.
  */
 export async function recordSignIn(manager: EntityManager, userId: string, at: Date, staleBefore: Date): Promise<void> {
   await manager.query(

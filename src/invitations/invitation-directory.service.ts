@@ -27,7 +27,7 @@ const PREVIEW = `
   FROM invitations i
   JOIN organisations o ON o.id = i.organisation_id
   LEFT JOIN users u ON u.id = i.invited_by_id
-  WHERE i.token_hash = $1`;
+  WHERE i.token_hash = $1 AND o.status = 'ACTIVE'`;
 
 /** Reading invitations: one, or an organisation's, newest first, each page in one statement. */
 export class InvitationDirectoryService {
@@ -41,7 +41,7 @@ export class InvitationDirectoryService {
     if (!ctx.principal || !isId(id)) return null;
     const invitation = await ctx.loaders.invitationById.load(id);
     if (!invitation) return null;
-    if (isInviteeOf(ctx, invitation)) return invitation;
+    if (await isInviteeOf(ctx, invitation)) return invitation;
     return (await ctx.access(invitation.organisationId)).has('invitations:read') ? invitation : null;
   }
 
@@ -55,7 +55,7 @@ export class InvitationDirectoryService {
    * `invitationPreview(token)`: the token is the secret, so whoever holds it (signed in) sees what it offers,
    * whatever their email and status. A token we could not have issued is null without a lookup; any other
    * is one lookup of its SHA-256 hash by a unique index (the database never sees the token), null when unknown
-   * (never issued, or replaced by a resend). Null, not NOT_FOUND: an accept page shows "no such invitation".
+   * (never issued, or replaced by a resend) or when its organisation is suspended or deleted (it admits nobody). Null, not NOT_FOUND: an accept page shows "no such invitation".
    */
   async preview(ctx: RequestContext, token: string): Promise<InvitationPreviewType | null> {
     ctx.requirePrincipal();

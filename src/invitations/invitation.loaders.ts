@@ -25,16 +25,17 @@ export function createInvitationLoaders(dataSource: DataSource) {
   return {
     invitationById,
     /**
-     * Pending, unexpired invitations by (lower-case) address, across organisations, with the ids of the
-     * roles and teams they offer; newest first. Index invitations_pending_invitee_idx.
+     * Pending, unexpired invitations by (lower-case) address, across ACTIVE organisations (a suspended or
+     * deleted one admits nobody), with the ids of the roles and teams they offer; newest first. Index
+     * invitations_pending_invitee_idx.
      */
     openInvitationsByEmail: new DataLoader<string, OpenInvitation[]>(async (emails) => {
       const rows: Record<string, any>[] = await dataSource.query(
         `SELECT ${INVITATION_COLUMNS}, lower(i.email) AS invitee,
            ARRAY(SELECT l.role_id FROM invitation_roles l WHERE l.invitation_id = i.id) AS role_ids,
            ARRAY(SELECT l.team_id FROM invitation_teams l WHERE l.invitation_id = i.id) AS team_ids
-         FROM invitations i
-         WHERE lower(i.email) = ANY($1::text[]) AND i.status = 'PENDING' AND i.expires_at > now()
+         FROM invitations i JOIN organisations o ON o.id = i.organisation_id
+         WHERE lower(i.email) = ANY($1::text[]) AND i.status = 'PENDING' AND i.expires_at > now() AND o.status = 'ACTIVE'
          ORDER BY i.created_at DESC, i.id DESC`,
         [emails],
       );

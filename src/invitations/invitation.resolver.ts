@@ -38,7 +38,7 @@ export class InvitationResolver {
   async teams(@Ctx() ctx: RequestContext, @Root() invitation: InvitationEntity): Promise<TeamEntity[]> {
     const teams = await ctx.loaders.teamsByInvitationId.load(invitation.id);
     // The invitee of an open invitation may read the teams it offers (the Team rule's offeredToViewer).
-    if (isInviteeOf(ctx, invitation)) return teams;
+    if (await isInviteeOf(ctx, invitation)) return teams;
     const snapshot = await ctx.access(invitation.organisationId);
     return teams.filter((team) => snapshot.hasInTeam(team.id, 'teams:read'));
   }

@@ -9,7 +9,7 @@ import { isInviteeOf, openInvitationsOfViewer, type OpenInvitation } from './inv
  * object was reached. `Viewer.invitations` relies on them; so does any other path (e.g. `_entities`).
  */
 
-/** The invitation itself: addressed to the caller's verified email, pending and unexpired. */
+/** The invitation itself: addressed to the caller's verified email, pending, unexpired, its organisation ACTIVE. */
 export const isInvitee = objectRule('isInvitee', (invitation: OpenInvitation, ctx: RequestContext) =>
   ctx.principal ? isInviteeOf(ctx, invitation) : unauthenticated(),
 );

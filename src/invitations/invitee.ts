@@ -14,10 +14,15 @@ export function verifiedEmailOf(ctx: RequestContext): string | null {
   return user?.email && user.emailVerified ? user.email.toLowerCase() : null;
 }
 
-/** The invitation is addressed to the caller's verified email and still open (pending, not expired). */
-export function isInviteeOf(ctx: RequestContext, invitation: Pick<InvitationEntity, 'email' | 'status' | 'expiresAt'>): boolean {
+/**
+ * The caller is the invitee of this open invitation: it is addressed to their verified email (the object's
+ * data) and is among their open invitations (pending, unexpired, in an ACTIVE organisation; the loader's
+ * one statement per request).
+ */
+export function isInviteeOf(ctx: RequestContext, invitation: Pick<InvitationEntity, 'id' | 'email' | 'status' | 'expiresAt'>): boolean | Promise<boolean> {
   const email = verifiedEmailOf(ctx);
-  return email !== null && invitation.email.toLowerCase() === email && effectiveStatus(invitation) === InvitationStatus.PENDING;
+  if (email === null || invitation.email.toLowerCase() !== email || effectiveStatus(invitation) !== InvitationStatus.PENDING) return false;
+  return openInvitationsOfViewer(ctx).then((open) => open.some((candidate) => candidate.id === invitation.id));
 }
 
 /** The caller's open invitations across organisations (one statement per request, newest first); none without a verified email. */
