@@ -1,4 +1,5 @@
-import { allow, and } from 'graphql-shield';
+import { allow, and, or } from 'graphql-shield';
+import { isInvitee } from './invitee.rules';
 import { contactField, type ContactContext } from '../core/authz/contact-details';
 import type { RuleMap } from '../core/authz/apply-rules';
 import { holdsOnArgument, holdsOnParent, isAuthenticated } from '../core/authz/common-rules';
@@ -9,7 +10,14 @@ const invitationContact = (invitation: { organisationId: string; email: string }
   ownerEmail: invitation.email,
 });
 
+/** invitations:read in its organisation, or its invitee while it is open (src/invitations/invitee.rules.ts). */
+const readsInvitation = or(holdsOnParent('invitations:read'), isInvitee);
+
 export const invitationRules: RuleMap = {
+  Query: {
+    // The token is the secret: any signed-in holder may preview what it offers.
+    invitationPreview: isAuthenticated,
+  },
   Mutation: {
     inviteUser: holdsOnArgument('members:invite'),
     // The invitation service checks invitations:manage in the invitation's organisation (NOT_FOUND elsewhere).
@@ -22,10 +30,14 @@ export const invitationRules: RuleMap = {
     invitations: holdsOnParent('invitations:read', 'id'),
   },
   Invitation: {
-    '*': holdsOnParent('invitations:read'),
-    // The one contact rule (src/core/authz/contact-details.ts) on top: invitations:read alone shows no address.
-    email: and(holdsOnParent('invitations:read'), contactField('Invitation', invitationContact)),
+    '*': readsInvitation,
+    // The one contact rule (src/core/authz/contact-details.ts) on top: invitations:read alone shows no address
+    // (the invitee sees their own: the contact rule's ownerEmail).
+    email: and(readsInvitation, contactField('Invitation', invitationContact)),
   },
+  // Returned only by invitationPreview, to a signed-in holder of the token.
+  InvitationPreview: { '*': isAuthenticated },
+  InvitationPreviewGrant: { '*': isAuthenticated },
   // Returned only by inviteUser and resendInvitation, whose services checked the inviter's permission;
   // the invitation inside is checked by its own rule.
   InvitationPayload: { '*': allow },

@@ -1,3 +1,4 @@
+import { roleOfferedToViewer } from '../invitations/invitee.rules';
 import { or } from 'graphql-shield';
 import type { RuleMap } from '../core/authz/apply-rules';
 import { holdsOnArgument, holdsOnParent, isActiveMemberOfParent, isAuthenticated } from '../core/authz/common-rules';
@@ -19,7 +20,8 @@ export const roleRules: RuleMap = {
   },
   Role: {
     // Role names are the organisation's shared vocabulary: every active member sees them.
-    '*': or(heldByViewer, isActiveMemberOfParent),
+    // And the invitee of an open invitation granting it (its name before accepting).
+    '*': or(heldByViewer, isActiveMemberOfParent, roleOfferedToViewer),
     permissions: or(heldByViewer, holdsOnParent('roles:read')),
     assignedCount: holdsOnParent('roles:read'),
     organisation: or(heldByViewer, isActiveMemberOfParent),

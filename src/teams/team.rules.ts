@@ -1,3 +1,4 @@
+import { teamOfferedToViewer } from '../invitations/invitee.rules';
 import { allow, or } from 'graphql-shield';
 import type { RuleMap } from '../core/authz/apply-rules';
 import { decidePermission, holdsOnArgument, isAuthenticated, withAccess } from '../core/authz/common-rules';
@@ -41,7 +42,8 @@ export const teamRules: RuleMap = {
     teams: listsTeams,
   },
   Team: {
-    '*': or(ofViewer, readsTeam),
+    // And the invitee of an open invitation placing them in it (its name before accepting).
+    '*': or(ofViewer, readsTeam, teamOfferedToViewer),
     members: readsTeam,
     grantedRoles: readsTeam,
     memberCount: readsTeam,

@@ -6,8 +6,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * afterwards. An invitation may offer its roles until a date (role_expires_at), carried to acceptance.
  * Elevation requests: a member asks for a role for some hours; an approval becomes a time-bound grant.
  */
-export class TimeBoundAccess1765400000000 implements MigrationInterface {
-  name = 'TimeBoundAccess1765400000000';
+export class TimeBoundAccess1765500000000 implements MigrationInterface {
+  name = 'TimeBoundAccess1765500000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     const statements = [
