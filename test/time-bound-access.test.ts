@@ -467,6 +467,44 @@ describe('time-bound access and elevation requests', () => {
     });
   });
 
+  describe('statement counts of the new lists do not grow with their size', () => {
+    // One list per query: each list's statements are a constant (loaders batch its items), whatever its size.
+    const LISTS: Record<string, string> = {
+      roleGrants: `query($organisationId: ID!) { organisation(id: $organisationId) { members(first: 100) { edges { node { id roleGrants { role { id name } expiresAt } teams { expiresAt team { id } } } } } } }`,
+      expiringGrants: `query($organisationId: ID!) { organisation(id: $organisationId) { accessReview { expiringGrants(withinDays: 30) { expiresAt membership { id } role { id } team { id } } } } }`,
+      elevationRequests: `query($organisationId: ID!) { organisation(id: $organisationId) { elevationRequests(first: 100) { totalCount edges { node { id status requester { id } role { id } decidedBy { id } } } } } }`,
+    };
+
+    it('roleGrants with TeamMembership.expiresAt, expiringGrants and elevationRequests: the same statements for 10 and for 100 members', async () => {
+      const counts: Record<string, number[]> = { roleGrants: [], expiringGrants: [], elevationRequests: [] };
+      for (const size of [10, 100]) {
+        const org = await createOrganisation(service, admin);
+        await seedMembers(db(), org.id, { count: size, rolesEach: 2, teamsEach: 1 });
+        await db().query(`UPDATE membership_roles SET expires_at = now() + interval '3 days' WHERE organisation_id = $1 AND role_id IN (SELECT id FROM roles WHERE built_in_key IS NULL)`, [org.id]);
+        await db().query(`UPDATE team_members SET expires_at = now() + interval '5 days' WHERE organisation_id = $1`, [org.id]);
+        const ownerMembership = (await db().query('SELECT id FROM memberships WHERE organisation_id = $1 AND user_id = $2', [org.id, org.owner.userId]))[0].id;
+        await db().query(
+          `INSERT INTO elevation_requests (organisation_id, requester_membership_id, role_id, hours, reason, status, pending_until, decided_by_membership_id, decided_at)
+           SELECT $1, m.id, r.id, 1, 'counting', 'DENIED', now(), $2, now() FROM memberships m JOIN roles r ON r.organisation_id = m.organisation_id AND r.built_in_key = 'admin'
+           WHERE m.organisation_id = $1 AND m.id <> $2`,
+          [org.id, ownerMembership],
+        );
+        for (const [name, query] of Object.entries(LISTS)) {
+          const { response, count } = await service.countStatements(query, { organisationId: org.id }, org.owner.token);
+          expect(response.errors).toBeUndefined();
+          counts[name].push(count);
+          if (name === 'roleGrants') {
+            expect(response.data.organisation.members.edges.filter((edge: any) => edge.node.roleGrants.length === 2 && edge.node.roleGrants.every((g: any) => g.expiresAt) && edge.node.teams[0].expiresAt)).toHaveLength(Math.min(size, 99));
+          }
+          if (name === 'expiringGrants') expect(response.data.organisation.accessReview.expiringGrants).toHaveLength(size * 3);
+          if (name === 'elevationRequests') expect(response.data.organisation.elevationRequests.totalCount).toBe(size);
+        }
+      }
+      process.stdout.write(`statements for 10 / 100 members: ${Object.entries(counts).map(([name, [small, large]]) => `${name} ${small} / ${large}`).join(', ')}\n`);
+      for (const [small, large] of Object.values(counts)) expect(large).toBe(small);
+    });
+  });
+
   describe('statement counts with 20% of grants time-bound', () => {
     const MEMBERS = contractOperation('Members');
     const ENTITIES = `query($representations: [_Any!]!) { _entities(representations: $representations) { ... on Membership { id status roles { id } teams { role team { id } } effectivePermissions } } }`;
