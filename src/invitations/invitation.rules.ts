@@ -1,7 +1,7 @@
 import { allow, and } from 'graphql-shield';
 import { contactField, type ContactContext } from '../core/authz/contact-details';
 import type { RuleMap } from '../core/authz/apply-rules';
-import { holdsOnArgument, holdsOnParent, isAuthenticated } from '../core/authz/common-rules';
+import { holdsOnParent } from '../core/authz/common-rules';
 
 /** An invitation's address: its organisation's contact rule, or the invitee themselves (verified). */
 const invitationContact = (invitation: { organisationId: string; email: string }): ContactContext => ({
@@ -10,14 +10,6 @@ const invitationContact = (invitation: { organisationId: string; email: string }
 });
 
 export const invitationRules: RuleMap = {
-  Mutation: {
-    inviteUser: holdsOnArgument('members:invite'),
-    // The invitation service checks invitations:manage in the invitation's organisation (NOT_FOUND elsewhere).
-    resendInvitation: isAuthenticated,
-    cancelInvitation: isAuthenticated,
-    // Anyone signed in; the service requires the token's verified email to be the invited one.
-    acceptInvitation: isAuthenticated,
-  },
   Organisation: {
     invitations: holdsOnParent('invitations:read', 'id'),
   },

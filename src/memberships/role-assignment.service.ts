@@ -3,7 +3,7 @@ import type { AccessSnapshot } from '../access/access-snapshot';
 import { assertCanGrant } from '../access/escalation-guard';
 import type { AuditService } from '../audit/audit.service';
 import type { RequestContext } from '../core/context/request-context';
-import { AppError, badInput, ErrorCode, forbidden, notFound } from '../core/errors';
+import { AppError, badInput, ErrorCode, forbidden } from '../core/errors';
 import { isId } from '../core/ids';
 import { recordRefusal } from '../core/observability/authz-metrics';
 import type { PermissionCatalogue } from '../core/permissions/permission-catalogue';
@@ -18,6 +18,7 @@ import { runTransaction } from '../core/database/transaction';
 import { insertMany } from '../core/database/bulk-insert';
 import { emitEvents } from '../events/event-emitter';
 import { rolesChangedEvents } from '../events/event-payloads';
+import { mutationPermissions } from '../core/authz/mutation-permissions';
 
 /** One direct role to take away from one member, and on whose authority (their snapshot). */
 export interface GrantRevocation {
@@ -45,8 +46,7 @@ export class RoleAssignmentService {
   ) {}
 
   async assign(ctx: RequestContext, input: AssignRolesInput): Promise<MembershipEntity[]> {
-    if (!isId(input.organisationId)) throw notFound('Organisation');
-    const snapshot = await ctx.requirePermission(input.organisationId, 'members:assign-roles', 'Organisation');
+    const snapshot = (await mutationPermissions.assignRoles.authorize(ctx, { input })).snapshot as AccessSnapshot;
     const organisation = (await ctx.loaders.organisationById.load(input.organisationId)) as OrganisationEntity;
     const membershipIds = [...new Set(input.membershipIds)];
     const roleIds = [...new Set(input.roleIds)];

@@ -1,6 +1,6 @@
 import { and, or } from 'graphql-shield';
 import type { RuleMap } from '../core/authz/apply-rules';
-import { holdsOnArgument, holdsOnParent, isAuthenticated, isPlatformAdmin, withAccess } from '../core/authz/common-rules';
+import { holdsOnParent, isAuthenticated, isPlatformAdmin, withAccess } from '../core/authz/common-rules';
 import { objectRule } from '../core/authz/rule-engine';
 import type { RequestContext } from '../core/context/request-context';
 
@@ -13,15 +13,6 @@ export const hasMembershipInOrganisation = objectRule('hasMembershipInOrganisati
 const seesOrganisation = or(hasMembershipInOrganisation, isPlatformAdmin);
 
 export const organisationRules: RuleMap = {
-  Query: {
-    organisations: isAuthenticated,
-    organisation: isAuthenticated,
-  },
-  Mutation: {
-    createOrganisation: isPlatformAdmin,
-    // The service re-checks org:update, and Owner for the boundary.
-    updateOrganisation: holdsOnArgument('org:update', 'id'),
-  },
   Organisation: {
     id: seesOrganisation,
     name: seesOrganisation,

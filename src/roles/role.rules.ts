@@ -1,6 +1,6 @@
 import { or } from 'graphql-shield';
 import type { RuleMap } from '../core/authz/apply-rules';
-import { holdsOnArgument, holdsOnParent, isActiveMemberOfParent, isAuthenticated } from '../core/authz/common-rules';
+import { holdsOnParent, isActiveMemberOfParent, isAuthenticated } from '../core/authz/common-rules';
 import { objectRule } from '../core/authz/rule-engine';
 import type { RoleView } from './role.type';
 
@@ -8,15 +8,6 @@ import type { RoleView } from './role.type';
 const heldByViewer = objectRule('roleHeldByViewer', (role: RoleView) => role.heldByViewer === true);
 
 export const roleRules: RuleMap = {
-  Query: {
-    permissionCatalogue: isAuthenticated,
-  },
-  Mutation: {
-    createRole: holdsOnArgument('roles:manage'),
-    // The role service checks roles:manage in the role's organisation (NOT_FOUND elsewhere).
-    updateRole: isAuthenticated,
-    deleteRole: isAuthenticated,
-  },
   Role: {
     // Role names are the organisation's shared vocabulary: every active member sees them.
     '*': or(heldByViewer, isActiveMemberOfParent),

@@ -1,6 +1,6 @@
 import { allow, or } from 'graphql-shield';
 import type { RuleMap } from '../core/authz/apply-rules';
-import { decidePermission, holdsOnArgument, isAuthenticated, withAccess } from '../core/authz/common-rules';
+import { decidePermission, withAccess } from '../core/authz/common-rules';
 import { objectRule } from '../core/authz/rule-engine';
 import type { RequestContext } from '../core/context/request-context';
 import type { TeamPlaceView, TeamView } from './team.type';
@@ -23,20 +23,6 @@ const listsTeams = objectRule('listsTeams', (organisation: { id: string }, ctx: 
 );
 
 export const teamRules: RuleMap = {
-  Query: {
-    team: isAuthenticated,
-  },
-  Mutation: {
-    createTeam: holdsOnArgument('teams:create'),
-    // The team services check the permission in the team's organisation or, where a MANAGER may act,
-    // in the team's scope (NOT_FOUND for a team the caller cannot read); setTeamRoles organisation-wide.
-    updateTeam: isAuthenticated,
-    deleteTeam: isAuthenticated,
-    addTeamMember: isAuthenticated,
-    setTeamMemberRole: isAuthenticated,
-    removeTeamMember: isAuthenticated,
-    setTeamRoles: isAuthenticated,
-  },
   Organisation: {
     teams: listsTeams,
   },
