@@ -1,6 +1,6 @@
-import { allow, and } from 'graphql-shield';
+import { allow } from 'graphql-shield';
 import { contactField, type ContactContext } from '../core/authz/contact-details';
-import type { RuleMap } from '../core/authz/apply-rules';
+import { redacted, type RuleMap } from '../core/authz/apply-rules';
 import { holdsOnParent } from '../core/authz/common-rules';
 
 /** An invitation's address: its organisation's contact rule, or the invitee themselves (verified). */
@@ -16,7 +16,8 @@ export const invitationRules: RuleMap = {
   Invitation: {
     '*': holdsOnParent('invitations:read'),
     // The one contact rule (src/core/authz/contact-details.ts) on top: invitations:read alone shows no address.
-    email: and(holdsOnParent('invitations:read'), contactField('Invitation', invitationContact)),
+    // invitations:read refuses as usual; the contact rule hides the address (null, no error).
+    email: redacted(contactField('Invitation', invitationContact), holdsOnParent('invitations:read')),
   },
   // Returned only by inviteUser and resendInvitation, whose services checked the inviter's permission;
   // the invitation inside is checked by its own rule.

@@ -1,5 +1,5 @@
 import { or } from 'graphql-shield';
-import type { RuleMap } from '../core/authz/apply-rules';
+import { redacted, type RuleMap } from '../core/authz/apply-rules';
 import type { AccessSnapshot } from '../access/access-snapshot';
 import { allowsInAnyScope, decidePermission } from '../core/authz/common-rules';
 import { objectRule } from '../core/authz/rule-engine';
@@ -22,7 +22,8 @@ export const userRules: RuleMap = {
   User: {
     '*': or(isSelf, seenWith('members:read')),
     // The one contact rule (src/core/authz/contact-details.ts): yourself, or members:read-contact where reached.
-    email: contactField('User', userContact),
-    lastSignInAt: or(isSelf, seenWith('access:review')),
+    // Hidden, not refused: null with no error for a reader who may see the person but not this.
+    email: redacted(contactField('User', userContact)),
+    lastSignInAt: redacted(or(isSelf, seenWith('access:review'))),
   },
 };

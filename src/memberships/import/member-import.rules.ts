@@ -1,5 +1,5 @@
 import { allow } from 'graphql-shield';
-import type { RuleMap } from '../../core/authz/apply-rules';
+import { redacted, type RuleMap } from '../../core/authz/apply-rules';
 import { contactField } from '../../core/authz/contact-details';
 
 export const memberImportRules: RuleMap = {
@@ -8,6 +8,6 @@ export const memberImportRules: RuleMap = {
   ImportMemberRow: {
     '*': allow,
     // The one contact rule (src/core/authz/contact-details.ts): the caller's own file, but still addresses.
-    email: contactField('ImportMemberRow', (row: { organisationId: string }) => ({ scopes: [{ organisationId: row.organisationId }] })),
+    email: redacted(contactField('ImportMemberRow', (row: { organisationId: string }) => ({ scopes: [{ organisationId: row.organisationId }] }))),
   },
 };
