@@ -108,11 +108,8 @@ describe('members directory', () => {
   it('hides emails without members:read-contact and sign-ins without access:review', async () => {
     const viewer = await memberWith(service, organisation.id, ['viewer']);
     const response = await members({ first: 3 }, viewer.token);
-    const codes = errorCodes(response);
-    expect(codes.length).toBeGreaterThan(0);
-    expect(new Set(codes)).toEqual(new Set(['FORBIDDEN']));
-    const paths = (response.errors ?? []).map((error) => error.path?.slice(-1)[0]);
-    expect(new Set(paths)).toEqual(new Set(['email', 'lastSignInAt']));
+    // Hidden, not refused: null with no error (a client's default error policy keeps the page).
+    expect(response.errors).toBeUndefined();
     const rows = response.data.organisation.members.edges.map((edge: any) => edge.node);
     expect(rows.every((row: any) => row.user.email === null && row.user.lastSignInAt === null && row.user.displayName)).toBe(true);
   });
