@@ -13,8 +13,8 @@ import { errorCodes, startTestService, type TestService } from './support/test-s
 describe('redacted fields are null, not errors', () => {
   let service: TestService;
   let organisation: TestOrganisation;
-  let manager: SignedInUser;
-  let admin: SignedInUser;
+  let manager: SignedInUser & { membershipId: string };
+  let admin: SignedInUser & { membershipId: string };
 
   beforeAll(async () => {
     service = await startTestService();

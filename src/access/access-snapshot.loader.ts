@@ -19,7 +19,7 @@ interface AccessRow {
   permission_boundary: string[] | null;
   membership_id: string | null;
   status: MembershipStatus | null;
-  direct_roles: EvaluatedRole[];
+  direct_roles: (EvaluatedRole & { id?: string })[];
   teams: { teamId: string; place: TeamMemberRole; grantedRoles: EvaluatedRole[] }[];
 }
 
@@ -56,7 +56,9 @@ function toSnapshot(row: AccessRow, hasMfa: boolean | null, catalogue: Permissio
   const policy = mfaPolicyFromRow(row);
   const roles = [...row.direct_roles, ...row.teams.flatMap((team) => team.grantedRoles)];
   const due = row.status === MembershipStatus.ACTIVE && mfaEnrolmentDue(policy, roles, row.mfa_enrolled === true || hasMfa === true);
-  return new AccessSnapshot(row.organisation_id, row.membership_id, result, due);
+  // The membership's own data (roles, teams), which visibility rules read: not flags set by resolvers.
+  const holdings = { roleIds: new Set(row.direct_roles.flatMap((role) => (role.id ? [role.id] : []))), teamIds: new Set(row.teams.map((team) => team.teamId)) };
+  return new AccessSnapshot(row.organisation_id, row.membership_id, result, due, holdings);
 }
 
 const NO_ACCESS_ROW = (organisationId: string): AccessRow => ({

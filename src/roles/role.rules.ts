@@ -1,11 +1,12 @@
 import { or } from 'graphql-shield';
 import type { RuleMap } from '../core/authz/apply-rules';
-import { holdsOnParent, isActiveMemberOfParent, isAuthenticated } from '../core/authz/common-rules';
+import { holdsOnParent, isActiveMemberOfParent, isAuthenticated, withAccess } from '../core/authz/common-rules';
+import type { RequestContext } from '../core/context/request-context';
 import { objectRule } from '../core/authz/rule-engine';
 import type { RoleView } from './role.type';
 
-/** Reached through the caller's own membership. */
-const heldByViewer = objectRule('roleHeldByViewer', (role: RoleView) => role.heldByViewer === true);
+/** The caller's membership holds the role directly (read from the membership's data, whatever its status). */
+const heldByViewer = objectRule('roleHeldByCaller', (role: RoleView, ctx: RequestContext) => withAccess(ctx, role.organisationId, (snapshot) => snapshot.holdsRole(role.id)));
 
 export const roleRules: RuleMap = {
   Role: {

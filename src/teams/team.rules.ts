@@ -14,8 +14,13 @@ const readsTeamOfPlace = objectRule('readsTeamOfPlace', (place: TeamPlaceView, c
   withAccess(ctx, place.organisationId, (snapshot) => snapshot.hasInTeam(place.teamId, 'teams:read') || decidePermission(snapshot, 'teams:read')),
 );
 
-/** Reached through the caller's own membership. */
-const ofViewer = objectRule('teamOfViewer', (object: { ofViewer?: boolean }) => object.ofViewer === true);
+/** The caller has a place in the team (the membership's data, whatever its status). */
+const ofViewer = objectRule('teamOfCaller', (team: TeamView, ctx: RequestContext) => withAccess(ctx, team.organisationId, (snapshot) => snapshot.isInTeam(team.id)));
+
+/** The place is the caller's own (its membership is the caller's). */
+const ownPlace = objectRule('teamPlaceOfCaller', (place: TeamPlaceView, ctx: RequestContext) =>
+  withAccess(ctx, place.organisationId, (snapshot) => snapshot.membershipId !== null && snapshot.membershipId === place.membershipId),
+);
 
 /** teams:read, or managing at least one team (then the list holds those). */
 const listsTeams = objectRule('listsTeams', (organisation: { id: string }, ctx: RequestContext) =>
@@ -33,7 +38,7 @@ export const teamRules: RuleMap = {
     memberCount: readsTeam,
   },
   TeamMembership: {
-    '*': or(ofViewer, readsTeamOfPlace),
+    '*': or(ownPlace, readsTeamOfPlace),
   },
   TeamConnection: { '*': allow },
   TeamEdge: { '*': allow },
