@@ -6,15 +6,15 @@ import { objectRule } from '../core/authz/rule-engine';
 import type { RoleView } from './role.type';
 
 /** The caller's membership holds the role directly (read from the membership's data, whatever its status). */
-const heldByViewer = objectRule('roleHeldByCaller', (role: RoleView, ctx: RequestContext) => withAccess(ctx, role.organisationId, (snapshot) => snapshot.holdsRole(role.id)));
+const heldByCaller = objectRule('roleHeldByCaller', (role: RoleView, ctx: RequestContext) => withAccess(ctx, role.organisationId, (snapshot) => snapshot.holdsRole(role.id)));
 
 export const roleRules: RuleMap = {
   Role: {
     // Role names are the organisation's shared vocabulary: every active member sees them.
-    '*': or(heldByViewer, isActiveMemberOfParent),
-    permissions: or(heldByViewer, holdsOnParent('roles:read')),
+    '*': or(heldByCaller, isActiveMemberOfParent),
+    permissions: or(heldByCaller, holdsOnParent('roles:read')),
     assignedCount: holdsOnParent('roles:read'),
-    organisation: or(heldByViewer, isActiveMemberOfParent),
+    organisation: or(heldByCaller, isActiveMemberOfParent),
   },
   Permission: {
     '*': isAuthenticated,

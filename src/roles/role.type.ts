@@ -10,7 +10,7 @@ export class RoleType {
   @Field(() => String) description!: string;
 }
 
-/** A role as the rules read it (heldByViewer reads the caller's membership data, not a flag). */
+/** A role as the rules read it. */
 export type RoleView = RoleType;
 
 @ObjectType('Permission', { description: 'A permission of the catalogue' })

@@ -15,7 +15,7 @@ const readsTeamOfPlace = objectRule('readsTeamOfPlace', (place: TeamPlaceView, c
 );
 
 /** The caller has a place in the team (the membership's data, whatever its status). */
-const ofViewer = objectRule('teamOfCaller', (team: TeamView, ctx: RequestContext) => withAccess(ctx, team.organisationId, (snapshot) => snapshot.isInTeam(team.id)));
+const teamOfCaller = objectRule('teamOfCaller', (team: TeamView, ctx: RequestContext) => withAccess(ctx, team.organisationId, (snapshot) => snapshot.isInTeam(team.id)));
 
 /** The place is the caller's own (its membership is the caller's). */
 const ownPlace = objectRule('teamPlaceOfCaller', (place: TeamPlaceView, ctx: RequestContext) =>
@@ -32,7 +32,7 @@ export const teamRules: RuleMap = {
     teams: listsTeams,
   },
   Team: {
-    '*': or(ofViewer, readsTeam),
+    '*': or(teamOfCaller, readsTeam),
     members: readsTeam,
     grantedRoles: readsTeam,
     memberCount: readsTeam,
