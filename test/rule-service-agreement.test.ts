@@ -43,6 +43,8 @@ type Scenario = 'lacking' | 'foreign' | 'mfa' | 'holding';
 
 interface World {
   service: TestService;
+  /** The organisation whose targets the lacking, foreign and holding rows name. */
+  target: TestOrganisation;
   dns: TestDnsServer;
   admin: SignedInUser;
   /** Runs an operation over HTTP; fails the test on any error. */
@@ -68,6 +70,9 @@ interface Case {
 }
 
 const fresh = () => randomBytes(4).toString('hex');
+
+/** The organisation the holding row targets (the world's first organisation). */
+const orgOf = (w: World): TestOrganisation => w.target;
 
 const CASES: Record<string, Case> = {
   // invitations
@@ -120,6 +125,36 @@ const CASES: Record<string, Case> = {
       const [{ id }] = await w.service.database.dataSource.query('SELECT id FROM events WHERE organisation_id = $1 ORDER BY id DESC LIMIT 1', [org.id]);
       return { endpointId, eventId: id };
     },
+  },
+  // organisation and user lifecycle (platform cases act on an organisation of their own)
+  appointOwner: { platform: true, args: async (_w, org) => ({ organisationId: org.id, email: `appointed-${fresh()}@example.com` }) },
+  suspendOrganisation: { platform: true, args: async (w) => ({ id: (await createOrganisation(w.service, w.admin)).id }) },
+  reactivateOrganisation: {
+    platform: true,
+    args: async (w) => {
+      const { id } = await createOrganisation(w.service, w.admin);
+      await w.q('mutation($id: ID!) { suspendOrganisation(id: $id) { id } }', { id }, w.admin.token);
+      return { id };
+    },
+  },
+  deleteOrganisation: { platform: true, args: async (w) => ({ id: (await createOrganisation(w.service, w.admin)).id }) },
+  // A second Owner hands over ownership, so the organisation's first Owner stays one for the other cases.
+  transferOwnership: {
+    args: async (w, org) => ({ organisationId: org.id, toMembershipId: await w.member(org) }),
+    caller: async (w) => {
+      const owner = await signIn(w.service);
+      await addMember(w.service, orgOf(w).id, owner.userId, { builtInRoles: ['owner'] });
+      return owner;
+    },
+  },
+  eraseUser: {
+    noOrganisation: true,
+    args: async (w) => {
+      const person = await signIn(w.service);
+      return { id: person.userId, person };
+    },
+    // The right to erasure: the person themselves (platform administrators may erase anyone).
+    caller: async (_w, args) => args.person as SignedInUser,
   },
   // access-review campaigns
   createReviewCampaign: { args: async (_w, org) => ({ input: { organisationId: org.id, name: `Review ${fresh()}`, scope: { kind: 'ALL' }, dueAt: new Date(Date.now() + 86_400_000).toISOString() } }) },
@@ -186,6 +221,7 @@ describe('rule and service agree for every mutation and query entry point', () =
     };
     w = {
       service,
+      target: undefined as unknown as TestOrganisation,
       dns,
       admin,
       q,
@@ -218,6 +254,7 @@ describe('rule and service agree for every mutation and query entry point', () =
       },
     };
     orgA = await createOrganisation(service, admin);
+    w.target = orgA;
     orgB = await createOrganisation(service, admin);
     orgM = await createOrganisation(service, admin);
     await service.database.dataSource.query('UPDATE organisations SET require_mfa = true WHERE id = $1', [orgM.id]);

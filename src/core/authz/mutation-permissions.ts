@@ -1,6 +1,9 @@
 import { requireDecidableItem } from '../../campaigns/review-campaign-access';
 import { requireInvitee } from '../../invitations/invitee';
+import { ownerRefusal } from '../../memberships/ownership-transfer.service';
 import { requireManageableEndpoint, requireWebhookScope } from '../../webhooks/webhook-access';
+import { forbidden, notFound } from '../errors';
+import { isId } from '../ids';
 import { decidedBy, holdsIn, holdsOn, platformAdmin, signedIn, type Declaration } from './object-rules';
 
 /**
@@ -72,6 +75,24 @@ export const mutationPermissions = {
   deleteWebhookEndpoint: managesEndpoint('id'),
   rotateWebhookSecret: managesEndpoint('id'),
   redeliverEvent: managesEndpoint('endpointId'),
+  // organisation and user lifecycle
+  appointOwner: platformAdmin(),
+  suspendOrganisation: platformAdmin(),
+  reactivateOrganisation: platformAdmin(),
+  deleteOrganisation: platformAdmin(),
+  transferOwnership: decidedBy('owner(organisation(organisationId)): an Owner of it, active, MFA shown where required', [], true, async (ctx, args) => {
+    ctx.requirePrincipal();
+    if (!isId(args.organisationId)) throw notFound('Organisation');
+    const snapshot = await ctx.access(args.organisationId);
+    const refusal = ownerRefusal(snapshot);
+    if (refusal) throw refusal;
+    return { object: undefined, organisationId: args.organisationId, snapshot };
+  }),
+  eraseUser: decidedBy('platformAdmin, or yourself(id) (the right to erasure)', [], false, async (ctx, args) => {
+    const principal = ctx.requirePrincipal();
+    if (!principal.isPlatformAdmin && args.id !== principal.user.id) throw forbidden('Only platform administrators erase other users');
+    return { object: undefined, organisationId: null, snapshot: null };
+  }),
   // access-review campaigns
   createReviewCampaign: holdsIn('access:review'),
   decideReviewItem: decidedBy("reviewsItem(reviewItemById(id): its reviewer, a manager of its team or the campaign's owner; never your own)", ['access:review'], true, async (ctx, args) => {
