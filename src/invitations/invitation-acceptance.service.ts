@@ -11,7 +11,7 @@ import { OrganisationEntity } from '../organisations/organisation.entity';
 import { TeamMemberRole } from '../teams/team-member-role';
 import { insertMany } from '../core/database/bulk-insert';
 import { invitationConflict, invitationForbidden, InvitationRefusal, notPending } from './invitation-errors';
-import { assertInvitee } from './invitee';
+import { assertInvitee } from './invitation-acceptance-access';
 import { mutationPermissions } from '../core/authz/mutation-permissions';
 import { domainAllowed } from './invitation-policy';
 import { InvitationStatus } from './invitation-status';

@@ -1,5 +1,5 @@
 import { requireDecidableItem } from '../../campaigns/review-campaign-access';
-import { requireInvitee } from '../../invitations/invitee';
+import { requireInvitee } from '../../invitations/invitation-acceptance-access';
 import { ownerRefusal } from '../../memberships/ownership-transfer.service';
 import { requireManageableEndpoint, requireWebhookScope } from '../../webhooks/webhook-access';
 import { forbidden, notFound } from '../errors';
