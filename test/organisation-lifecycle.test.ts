@@ -318,6 +318,7 @@ describe('organisation lifecycle', () => {
     async function populatedDeletedOrganisation(): Promise<TestOrganisation> {
       const organisation = await createOrganisation(service, admin);
       const adminMember = await memberWith(service, organisation.id, ['admin']);
+      ok(await gql('mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { secret } }', { input: { organisationId: organisation.id, url: 'http://127.0.0.1:9/hook' } }, organisation.owner.token));
       ok(await gql(CREATE_TEAM, { input: { organisationId: organisation.id, name: 'Team', description: '' } }, adminMember.token));
       ok(await gql('mutation($input: InviteUserInput!) { inviteUser(input: $input) { token } }', { input: { organisationId: organisation.id, email: `x-${organisation.slug}@example.com` } }, adminMember.token));
       expect(await db().query('SELECT status FROM email_outbox WHERE organisation_id = $1', [organisation.id])).toEqual([{ status: 'PENDING' }]);
@@ -332,6 +333,9 @@ describe('organisation lifecycle', () => {
       const notYet = await populatedDeletedOrganisation();
       const auditBefore = Number((await db().query('SELECT count(*)::int AS n FROM audit_events WHERE organisation_id = $1', [organisation.id]))[0].n);
       await db().query(`UPDATE organisations SET deleted_at = now() - interval '30 days 1 minute' WHERE id = $1`, [organisation.id]);
+      // The endpoint's deliveries were queued with the events written since it was created.
+      const [{ n: deliveries }] = await db().query('SELECT count(*)::int AS n FROM webhook_deliveries WHERE organisation_id = $1', [organisation.id]);
+      expect(deliveries).toBeGreaterThan(0);
       await db().query(`UPDATE organisations SET deleted_at = now() - interval '29 days 23 hours' WHERE id = $1`, [notYet.id]);
       expect(await sweeper().runOnce()).toBeGreaterThanOrEqual(1);
 
@@ -343,7 +347,8 @@ describe('organisation lifecycle', () => {
       expect((await db().query('SELECT type FROM events WHERE organisation_id = $1', [organisation.id])).map((event: { type: string }) => event.type)).toEqual(['organisation.purged']);
       expect(remaining.audit_events).toBe(auditBefore + 1);
       const [audit] = await auditRows(organisation.id, 'organisation.purged');
-      expect(audit).toMatchObject({ actor_user_id: null, details: { platformAction: true, purgeDays: 30, removed: expect.objectContaining({ memberships: 2, teams: 1, invitations: 1 }) } });
+      expect(audit).toMatchObject({ actor_user_id: null, details: { platformAction: true, purgeDays: 30, removed: expect.objectContaining({ memberships: 2, teams: 1, invitations: 1, webhook_endpoints: 1, webhook_deliveries: deliveries }) } });
+      expect(await db().query('SELECT id FROM webhook_deliveries WHERE organisation_id = $1', [organisation.id])).toEqual([]);
       // Users are global: the members' user rows stay.
       expect((await db().query('SELECT id FROM users WHERE id = $1', [organisation.owner.userId]))).toHaveLength(1);
 
@@ -356,8 +361,8 @@ describe('organisation lifecycle', () => {
       await expectRefused(DELETE, { id: organisation.id }, admin.token, 'CONFLICT');
       expect(ok(await gql(ORGANISATION, { id: organisation.id }, admin.token)).organisation).toMatchObject({ status: 'PURGED', name: PURGED_ORGANISATION_NAME });
       expect(ok(await gql(ORGANISATION, { id: organisation.id }, organisation.owner.token)).organisation).toBeNull();
-      const reused = await gql('mutation($input: CreateOrganisationInput!) { createOrganisation(input: $input) { slug } }', { input: { name: 'Reused', slug: organisation.slug, ownerEmail: admin.email } }, admin.token);
-      expect(ok(reused).createOrganisation.slug).toBe(organisation.slug);
+      const reused = await gql('mutation($input: CreateOrganisationInput!) { createOrganisation(input: $input) { slug status suspendedAt deletedAt } }', { input: { name: 'Reused', slug: organisation.slug, ownerEmail: admin.email } }, admin.token);
+      expect(ok(reused).createOrganisation).toEqual({ slug: organisation.slug, status: 'ACTIVE', suspendedAt: null, deletedAt: null });
       // A second pass finds nothing to do.
       expect(await sweeper().runOnce()).toBe(0);
     });

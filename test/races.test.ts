@@ -85,7 +85,9 @@ describe('deleteRole racing assignRoles, inviteUser and setTeamRoles', () => {
     const [{ count: racingRolesLeft }] = await sql(`SELECT count(*)::int AS count FROM roles WHERE organisation_id = $1 AND name LIKE 'Racing %'`, [organisation.id]);
     expect(racingRolesLeft).toBe(0);
     const audited: { action: string; count: number }[] = await sql(
-      `SELECT action, count(*)::int AS count FROM audit_events WHERE organisation_id = $1 AND action IN ('role.deleted', 'member.roles-assigned', 'invitation.created', 'team.roles-set') GROUP BY action`,
+      // assignRoles records one event per member, all with its request's id: counted per request.
+      `SELECT action, count(DISTINCT CASE WHEN action = 'member.roles-assigned' THEN request_id ELSE id::text END)::int AS count FROM audit_events
+       WHERE organisation_id = $1 AND action IN ('role.deleted', 'member.roles-assigned', 'invitation.created', 'team.roles-set') GROUP BY action`,
       [organisation.id],
     );
     const auditCount = (action: string) => audited.find((row) => row.action === action)?.count ?? 0;

@@ -165,7 +165,7 @@ describe('access-review campaigns', () => {
   };
   const decide = (itemId: string, decision: 'KEEP' | 'REVOKE', token: string, comment?: string) => service.graphql(DECIDE, { id: itemId, decision, comment }, token);
   const auditActions = async (organisationId: string, prefix: string) =>
-    (await sql(`SELECT action, details FROM audit_events WHERE organisation_id = $1 AND action LIKE $2 ORDER BY occurred_at, id`, [organisationId, `${prefix}%`])) as { action: string; details: any }[];
+    (await sql(`SELECT action, details, target_id FROM audit_events WHERE organisation_id = $1 AND action LIKE $2 ORDER BY occurred_at, id`, [organisationId, `${prefix}%`])) as { action: string; details: any; target_id: string | null }[];
   const eventTypes = async (organisationId: string) =>
     ((await sql(`SELECT type FROM events WHERE organisation_id = $1 ORDER BY sequence`, [organisationId])) as { type: string }[]).map((row) => row.type);
   const sweeper = () => new ReviewCampaignSweeper(service.database.dataSource, service.service.services.reviewCampaignCloser, { intervalMs: 0 });
@@ -342,7 +342,8 @@ describe('access-review campaigns', () => {
       const removed = (await auditActions(w.org.id, 'team.member-removed')).at(-1);
       expect(removed?.details).toMatchObject({ membershipId: w.dev1.membershipId, via: 'access-review', campaignId: campaign.id });
       const assigned = (await auditActions(w.org.id, 'member.roles-assigned')).at(-1);
-      expect(assigned?.details).toMatchObject({ mode: 'REMOVE', removed: [{ membershipId: w.dev1.membershipId, roleId: w.roles.member }], via: 'access-review' });
+      expect(assigned?.details).toMatchObject({ mode: 'REMOVE', roleIds: [w.roles.member], removed: [w.roles.member], via: 'access-review' });
+      expect(assigned?.target_id).toBe(w.dev1.membershipId);
       const decided = await auditActions(w.org.id, 'review_item.decided');
       expect(decided.map((row) => [row.details.decision, row.details.outcome, row.details.comment])).toEqual([
         ['KEEP', 'KEPT', 'still needed'],
@@ -479,7 +480,7 @@ describe('access-review campaigns', () => {
         expect(revoked.data.decideReviewItem.outcome).toBe('REVOKED');
         // Both took the organisation's lock in turn: whoever came second decides the final state.
         const order: { action: string }[] = await sql(
-          `SELECT action FROM audit_events WHERE organisation_id = $1 AND action = 'member.roles-assigned' AND details->'membershipIds' ? $2 ORDER BY occurred_at, id`,
+          `SELECT action FROM audit_events WHERE organisation_id = $1 AND action = 'member.roles-assigned' AND target_id = $2 ORDER BY occurred_at, id`,
           [w.org.id, racer.membershipId],
         );
         const [{ events }] = await sql(

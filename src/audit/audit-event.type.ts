@@ -13,6 +13,8 @@ export class AuditEventType {
   @Field(() => String, { description: 'The kind of object acted on, e.g. Membership, Role, Team' }) targetType!: string;
   @Field(() => String, { nullable: true }) targetId!: string | null;
   @Field(() => GraphQLJSONObject, { description: 'What changed, as recorded (shape depends on the action)' }) details!: Record<string, unknown>;
+  @Field(() => String, { nullable: true, description: 'The request that made the change (the x-request-id it was answered with); null for background work' })
+  requestId!: string | null;
 }
 
 /** An audit event as listed: whether its actor is still (in any status) a member of the organisation. */

@@ -1,4 +1,7 @@
-import { Arg, Args, Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, Ctx, FieldResolver, Info, Resolver, Root } from 'type-graphql';
+import { ruleMap } from '../core/authz/rule-map';
+import { AuditTarget, resolveAuditTarget } from './audit-target';
 import type { RequestContext } from '../core/context/request-context';
 import { PageArgs, type Connection } from '../core/graphql/connection';
 import type { OrganisationEntity } from '../organisations/organisation.entity';
@@ -36,5 +39,13 @@ export class AuditEventResolver {
     if (!event.actorUserId) return null;
     const user = await ctx.loaders.userById.load(event.actorUserId);
     return user ? auditActorView(user, event) : null;
+  }
+
+  @FieldResolver(() => AuditTarget, {
+    nullable: true,
+    description: 'The object acted on, while it exists in this organisation and you may read it (its own rule decides); otherwise null, with no error',
+  })
+  target(@Ctx() ctx: RequestContext, @Root() event: AuditEventView, @Info() info: GraphQLResolveInfo): Promise<object | null> {
+    return resolveAuditTarget(ctx, ruleMap, event, info);
   }
 }

@@ -15,6 +15,20 @@ const FROM = `audit_events e
   LEFT JOIN users u ON u.id = e.actor_user_id
   LEFT JOIN memberships am ON am.organisation_id = e.organisation_id AND am.user_id = e.actor_user_id`;
 
+export const EVENT_COLUMNS = 'e.id, e.organisation_id, e.actor_user_id, e.action, e.target_type, e.target_id, e.details, e.request_id, e.occurred_at';
+
+/** Newest first: the order of the log, its pages and its export (index audit_events_organisation_occurred_idx). */
+export const AUDIT_KEY = [
+  { sql: 'e.occurred_at', kind: 'timestamptz' },
+  { sql: 'e.id', kind: 'uuid' },
+] as const;
+
+/** The WHERE clauses of an organisation's log under a filter ($1 is the organisation); BAD_USER_INPUT for a bad filter. */
+export function auditLogWhere(organisationId: string, filter: AuditFilter): { where: string[]; parameters: unknown[] } {
+  const parameters: unknown[] = [organisationId];
+  return { where: ['e.organisation_id = $1', ...filterClauses(filter, parameters)], parameters };
+}
+
 /** An organisation's audit log: newest first, filtered, keyset-paginated, one statement per page. */
 export class AuditLogService {
   constructor(
@@ -26,20 +40,15 @@ export class AuditLogService {
     // The field's rule checked this already; a service never lists without it.
     await ctx.requirePermission(organisationId, 'audit:read', 'Organisation');
     const filter = args.filter ?? {};
-    const parameters: unknown[] = [organisationId];
-    const where = ['e.organisation_id = $1', ...filterClauses(filter, parameters)];
+    const { where, parameters } = auditLogWhere(organisationId, filter);
     const page = await this.paginator.page<Record<string, any>>(args, {
       // A cursor names its list (the organisation's log, this filter): one from another list is refused, not misapplied.
       scope: JSON.stringify(['audit', organisationId, parameters.slice(1)]),
-      select: `e.id, e.organisation_id, e.actor_user_id, e.action, e.target_type, e.target_id, e.details, e.occurred_at,
-               ${USER_COLUMNS_PREFIXED}, am.id IS NOT NULL AS actor_is_member`,
+      select: `${EVENT_COLUMNS}, ${USER_COLUMNS_PREFIXED}, am.id IS NOT NULL AS actor_is_member`,
       from: FROM,
       where,
       parameters,
-      key: [
-        { sql: 'e.occurred_at', kind: 'timestamptz' },
-        { sql: 'e.id', kind: 'uuid' },
-      ],
+      key: AUDIT_KEY,
       descending: true,
       windowCount: true,
     });
@@ -56,7 +65,7 @@ export class AuditLogService {
   }
 }
 
-function eventFromRow(row: Record<string, any>): AuditEventView {
+export function eventFromRow(row: Record<string, any>): AuditEventView {
   return Object.assign(new AuditEventType(), {
     id: row.id,
     organisationId: row.organisation_id,
@@ -65,6 +74,7 @@ function eventFromRow(row: Record<string, any>): AuditEventView {
     targetType: row.target_type,
     targetId: row.target_id,
     details: row.details ?? {},
+    requestId: row.request_id ?? null,
     occurredAt: row.occurred_at,
     actorIsMember: row.actor_is_member === true,
   });
@@ -88,6 +98,7 @@ function filterClauses(filter: AuditFilter, parameters: unknown[]): string[] {
   }
   if (filter.targetType !== undefined && filter.targetType !== null) add((p) => `e.target_type = ${p}`, filter.targetType);
   if (filter.targetId !== undefined && filter.targetId !== null) add((p) => `e.target_id = ${p}`, filter.targetId);
+  if (filter.requestId !== undefined && filter.requestId !== null) add((p) => `e.request_id = ${p}`, filter.requestId);
   const { since, until } = filter;
   // PostgreSQL's timestamps (and ISO strings) end at year 9999 here: a later or earlier instant is refused, not a 500.
   for (const [field, instant] of [['since', since], ['until', until]] as const) {

@@ -23,6 +23,9 @@ export const auditRules: RuleMap = {
   },
   AuditEvent: {
     '*': holdsOnParent('audit:read'),
+    // audit:read shows that a target exists; the target object itself is shown only where its own type's
+    // rule lets the reader see it (src/audit/audit-target.ts), else null.
+    target: holdsOnParent('audit:read'),
   },
   AuditEventConnection: { '*': allow },
   AuditEventEdge: { '*': allow },

@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { RequestContext } from '../core/context/request-context';
 import { insertMany } from '../core/database/bulk-insert';
+import { currentRequestScope } from '../core/context/request-scope';
 
 export interface AuditRecord {
   organisationId: string | null;
@@ -32,7 +33,8 @@ export class AuditService {
       { name: 'target_type', type: 'text', values: column((record) => record.targetType) },
       { name: 'target_id', type: 'text', values: column((record) => record.targetId) },
       { name: 'details', type: 'jsonb', values: column((record) => JSON.stringify(record.details ?? {})) },
-      { name: 'request_id', type: 'text', value: ctx?.requestId ?? null },
+      // Work done outside a request context (sign-in provisioning) still carries the HTTP request's id.
+      { name: 'request_id', type: 'text', value: ctx?.requestId ?? currentRequestScope()?.requestId ?? null },
     ]);
   }
 }

@@ -1,4 +1,6 @@
-import { Arg, Args, Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import { ViewerType } from '../access/viewer.type';
+import { isInviteeOf } from './invitee';
 import type { RequestContext } from '../core/context/request-context';
 import { PageArgs, type Connection } from '../core/graphql/connection';
 import type { OrganisationEntity } from '../organisations/organisation.entity';
@@ -11,7 +13,7 @@ import type { UserEntity } from '../users/user.entity';
 import { UserType, userView } from '../users/user.type';
 import { effectiveStatus, InvitationStatus } from './invitation-status';
 import type { InvitationEntity } from './invitation.entity';
-import { InvitationConnection, InvitationType } from './invitation.type';
+import { InvitationConnection, InvitationPreviewType, InvitationType } from './invitation.type';
 
 @Resolver(() => InvitationType)
 export class InvitationResolver {
@@ -32,9 +34,12 @@ export class InvitationResolver {
     return ctx.loaders.rolesByInvitationId.load(invitation.id);
   }
 
-  @FieldResolver(() => [TeamType], { description: 'Teams the invitee joins as MEMBER on acceptance (those you may read)' })
+  @FieldResolver(() => [TeamType], { description: 'Teams the invitee joins as MEMBER on acceptance (those you may read; the invitee reads them all)' })
   async teams(@Ctx() ctx: RequestContext, @Root() invitation: InvitationEntity): Promise<TeamEntity[]> {
-    const [teams, snapshot] = await Promise.all([ctx.loaders.teamsByInvitationId.load(invitation.id), ctx.access(invitation.organisationId)]);
+    const teams = await ctx.loaders.teamsByInvitationId.load(invitation.id);
+    // The invitee of an open invitation may read the teams it offers (the Team rule's offeredToViewer).
+    if (await isInviteeOf(ctx, invitation)) return teams;
+    const snapshot = await ctx.access(invitation.organisationId);
     return teams.filter((team) => snapshot.hasInTeam(team.id, 'teams:read'));
   }
 
@@ -54,5 +59,26 @@ export class OrganisationInvitationsResolver {
     @Arg('status', () => InvitationStatus, { nullable: true }) status?: InvitationStatus,
   ): Promise<Connection<InvitationEntity>> {
     return ctx.services.invitationDirectory.list(ctx, organisation.id, { ...page, status });
+  }
+}
+
+@Resolver(() => InvitationPreviewType)
+export class InvitationPreviewResolver {
+  @Query(() => InvitationPreviewType, {
+    nullable: true,
+    description: 'What an invitation offers, for whoever holds its token (signed in): null for an unknown or malformed token',
+  })
+  invitationPreview(@Ctx() ctx: RequestContext, @Arg('token', () => String) token: string): Promise<InvitationPreviewType | null> {
+    return ctx.services.invitationDirectory.preview(ctx, token);
+  }
+}
+
+@Resolver(() => ViewerType)
+export class ViewerInvitationsResolver {
+  @FieldResolver(() => [InvitationType], {
+    description: 'Pending, unexpired invitations to your verified email, in every organisation, newest first (empty while your email is unverified)',
+  })
+  invitations(@Ctx() ctx: RequestContext): Promise<InvitationEntity[]> {
+    return ctx.services.invitationDirectory.ofViewer(ctx);
   }
 }

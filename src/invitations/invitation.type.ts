@@ -27,3 +27,20 @@ export class InvitationPayloadType {
 }
 
 export const { ConnectionType: InvitationConnection } = connectionTypes(InvitationType, 'Invitation');
+
+@ObjectType('InvitationPreviewGrant', { description: 'A role or team an invitation offers, by name' })
+export class InvitationPreviewGrantType {
+  @Field(() => String) name!: string;
+}
+
+@ObjectType('InvitationPreview', {
+  description: 'What an accept page shows before the invitee accepts: for whoever holds the token (signed in), whatever their email',
+})
+export class InvitationPreviewType {
+  @Field(() => String) organisationName!: string;
+  @Field(() => String, { nullable: true, description: 'Who invited: their display name; null when they are gone' }) inviterName!: string | null;
+  @Field(() => [InvitationPreviewGrantType], { description: 'Roles received on acceptance, by name' }) roles!: InvitationPreviewGrantType[];
+  @Field(() => [InvitationPreviewGrantType], { description: 'Teams joined (as MEMBER) on acceptance, by name' }) teams!: InvitationPreviewGrantType[];
+  @Field(() => Date) expiresAt!: Date;
+  @Field(() => InvitationStatus, { description: 'Only PENDING can be accepted; EXPIRED, ACCEPTED and CANCELLED say why not' }) status!: InvitationStatus;
+}

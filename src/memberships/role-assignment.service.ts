@@ -1,7 +1,7 @@
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import type { AccessSnapshot } from '../access/access-snapshot';
 import { assertCanGrant } from '../access/escalation-guard';
-import type { AuditService } from '../audit/audit.service';
+import type { AuditRecord, AuditService } from '../audit/audit.service';
 import type { RequestContext } from '../core/context/request-context';
 import { AppError, badInput, ErrorCode, forbidden } from '../core/errors';
 import { isId } from '../core/ids';
@@ -35,6 +35,35 @@ export function revocationRefusal(authority: AccessSnapshot, role: { builtInKey:
   if (!authority.has('members:assign-roles')) return new AppError(ErrorCode.FORBIDDEN, 'Missing permission members:assign-roles');
   if (role.builtInKey === 'owner' && !authority.owner) return forbidden('Only an Owner may take the Owner role away');
   return null;
+}
+
+/**
+ * The `member.roles-assigned` event of one member (target: the membership): the operation's mode and roles,
+ * and the member's direct roles before and after, with what was added and removed.
+ */
+function memberRolesEvent(
+  organisationId: string,
+  mode: RoleAssignmentMode,
+  roleIds: readonly string[],
+  change: { membershipId: string; userId: string | null; before: readonly string[]; after: readonly string[] },
+  extra: Record<string, unknown> = {},
+): AuditRecord {
+  return {
+    organisationId,
+    action: 'member.roles-assigned',
+    targetType: 'Membership',
+    targetId: change.membershipId,
+    details: {
+      mode,
+      roleIds,
+      userId: change.userId,
+      before: change.before,
+      after: change.after,
+      added: change.after.filter((id) => !change.before.includes(id)),
+      removed: change.before.filter((id) => !change.after.includes(id)),
+      ...extra,
+    },
+  };
 }
 
 /** Bulk role assignment: ADD, REMOVE or REPLACE over many memberships in one transaction. */
@@ -86,18 +115,14 @@ export class RoleAssignmentService {
         );
       }
       await assertOwnerRemains(manager, organisation.id);
-      await this.audit.record(manager, ctx, {
-        organisationId: organisation.id,
-        action: 'member.roles-assigned',
-        targetType: 'Membership',
-        targetId: null,
-        details: { mode: input.mode, membershipIds, roleIds, removed: toRemove.map(({ membershipId, roleId }) => ({ membershipId, roleId })) },
-      });
-      emitEvents(manager, ctx, rolesChangedEvents(organisation.id, membershipIds.map((membershipId) => {
+      const changes = membershipIds.map((membershipId) => {
         const before = current.filter((link) => link.membershipId === membershipId).map((link) => link.roleId);
-        const after = input.mode === RoleAssignmentMode.REPLACE ? roleIds : input.mode === RoleAssignmentMode.ADD ? [...before, ...roleIds] : before.filter((id) => !roleIds.includes(id));
+        const after = input.mode === RoleAssignmentMode.REPLACE ? roleIds : input.mode === RoleAssignmentMode.ADD ? [...new Set([...before, ...roleIds])] : before.filter((id) => !roleIds.includes(id));
         return { membershipId, userId: memberships.find((membership) => membership.id === membershipId)?.userId ?? null, before, after };
-      })));
+      });
+      // One event per member, its membership as the target, all in one statement.
+      await this.audit.recordMany(manager, ctx, changes.map((change) => memberRolesEvent(organisation.id, input.mode, roleIds, change)));
+      emitEvents(manager, ctx, rolesChangedEvents(organisation.id, changes));
     });
     ctx.invalidateAccess();
     for (const id of membershipIds) ctx.loaders.rolesByMembershipId.clear(id);
@@ -141,13 +166,16 @@ export class RoleAssignmentService {
     if (removed.length === 0) return [];
     await assertOwnerRemains(manager, organisationId);
     const links = removed.map((row) => ({ membershipId: row.membership_id, roleId: row.role_id }));
-    await this.audit.record(manager, ctx, {
-      organisationId,
-      action: 'member.roles-assigned',
-      targetType: 'Membership',
-      targetId: null,
-      details: { mode: RoleAssignmentMode.REMOVE, membershipIds: [...new Set(links.map((link) => link.membershipId))], roleIds: [...new Set(links.map((link) => link.roleId))], removed: links, ...details },
-    });
+    const changes = before
+      .filter((row) => links.some((link) => link.membershipId === row.membership_id))
+      .map((row) => ({
+        membershipId: row.membership_id,
+        userId: row.user_id,
+        before: row.role_ids,
+        after: row.role_ids.filter((roleId) => !links.some((link) => link.membershipId === row.membership_id && link.roleId === roleId)),
+      }));
+    const removedRoleIds = (membershipId: string) => links.filter((link) => link.membershipId === membershipId).map((link) => link.roleId);
+    await this.audit.recordMany(manager, ctx, changes.map((change) => memberRolesEvent(organisationId, RoleAssignmentMode.REMOVE, removedRoleIds(change.membershipId), change, details)));
     emitEvents(manager, ctx, rolesChangedEvents(organisationId, before.map((row) => ({
       membershipId: row.membership_id,
       userId: row.user_id,

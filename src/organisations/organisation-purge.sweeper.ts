@@ -117,9 +117,12 @@ export class OrganisationPurgeSweeper {
       const [{ count }] = await manager.query(`WITH gone AS (DELETE FROM ${table} WHERE ${column} = $1 RETURNING 1) SELECT count(*)::int AS count FROM gone`, [organisationId]);
       if (count > 0) removed[table] = count;
     }
-    // Its event feed (which names members and addresses); webhook deliveries go with the events.
-    const [{ count }] = await manager.query('WITH gone AS (DELETE FROM events WHERE organisation_id = $1 RETURNING 1) SELECT count(*)::int AS count FROM gone', [organisationId]);
-    if (count > 0) removed.events = count;
+    // Its event feed (which names members and addresses), and its endpoints' deliveries (tables without a
+    // key to organisations: see the DomainEvents and Webhooks migrations for why).
+    for (const table of ['webhook_deliveries', 'events']) {
+      const [{ count }] = await manager.query(`WITH gone AS (DELETE FROM ${table} WHERE organisation_id = $1 RETURNING 1) SELECT count(*)::int AS count FROM gone`, [organisationId]);
+      if (count > 0) removed[table] = count;
+    }
     return removed;
   }
 }

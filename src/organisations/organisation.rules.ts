@@ -1,3 +1,4 @@
+import { invitedToOrganisation } from '../invitations/invitee.rules';
 import { and, or } from 'graphql-shield';
 import type { RuleMap } from '../core/authz/apply-rules';
 import { holdsOnParent, isAuthenticated, isPlatformAdmin, withAccess } from '../core/authz/common-rules';
@@ -14,9 +15,10 @@ const seesOrganisation = or(hasMembershipInOrganisation, isPlatformAdmin);
 
 export const organisationRules: RuleMap = {
   Organisation: {
-    id: seesOrganisation,
-    name: seesOrganisation,
-    slug: seesOrganisation,
+    // The invitee of an open invitation sees who invites them (src/invitations/invitee.rules.ts).
+    id: or(seesOrganisation, invitedToOrganisation),
+    name: or(seesOrganisation, invitedToOrganisation),
+    slug: or(seesOrganisation, invitedToOrganisation),
     createdAt: seesOrganisation,
     // Members see why they are refused; platform administrators see every status (support).
     status: seesOrganisation,

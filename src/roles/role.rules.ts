@@ -1,3 +1,4 @@
+import { roleOfferedToViewer } from '../invitations/invitee.rules';
 import { or } from 'graphql-shield';
 import type { RuleMap } from '../core/authz/apply-rules';
 import { holdsOnParent, isActiveMemberOfParent, isAuthenticated, withAccess } from '../core/authz/common-rules';
@@ -11,7 +12,8 @@ const heldByCaller = objectRule('roleHeldByCaller', (role: RoleView, ctx: Reques
 export const roleRules: RuleMap = {
   Role: {
     // Role names are the organisation's shared vocabulary: every active member sees them.
-    '*': or(heldByCaller, isActiveMemberOfParent),
+    // And the invitee of an open invitation granting it (its name before accepting).
+    '*': or(heldByCaller, isActiveMemberOfParent, roleOfferedToViewer),
     permissions: or(heldByCaller, holdsOnParent('roles:read')),
     assignedCount: holdsOnParent('roles:read'),
     organisation: or(heldByCaller, isActiveMemberOfParent),

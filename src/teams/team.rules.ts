@@ -1,3 +1,4 @@
+import { teamOfferedToViewer } from '../invitations/invitee.rules';
 import { allow, or } from 'graphql-shield';
 import type { RuleMap } from '../core/authz/apply-rules';
 import { decidePermission, withAccess } from '../core/authz/common-rules';
@@ -32,7 +33,8 @@ export const teamRules: RuleMap = {
     teams: listsTeams,
   },
   Team: {
-    '*': or(teamOfCaller, readsTeam),
+    // And the invitee of an open invitation placing them in it (its name before accepting).
+    '*': or(teamOfCaller, readsTeam, teamOfferedToViewer),
     members: readsTeam,
     grantedRoles: readsTeam,
     memberCount: readsTeam,

@@ -15,6 +15,7 @@ import { onPrimary, replicaTolerated } from '../core/database/read-preference';
 import { readRouterOf } from '../core/database/routed-data-source';
 import { runTransaction } from '../core/database/transaction';
 import { emitEvent } from '../events/event-emitter';
+import { recordFirstSignIn, recordSignIn } from '../audit/sign-in-events';
 
 // The profile fields whose change is a user.updated event (lastSignInAt is not).
 const PROFILE_FIELDS = ['displayName', 'email', 'emailVerified'] as const;
@@ -31,7 +32,8 @@ export interface ProvisioningOptions {
 /**
  * Sign-in provisioning (DESIGN.md §4): finds or creates the User by (issuer, subject), links a placeholder
  * by *verified* email, refreshes name and email, joins the default and auto-join organisations, and
- * records `lastSignInAt` at most once per interval.
+ * records `lastSignInAt` at most once per interval, with a `member.signed_in` audit event in each organisation
+ * where the user is an active member (same interval, same statement).
  */
 export class UserProvisioningService {
   constructor(
@@ -97,11 +99,16 @@ export class UserProvisioningService {
     const changes = await this.changesFor(user, identity);
     if (!hasChanges(changes)) return user;
     const changedProfile = PROFILE_FIELDS.filter((key) => key in changes);
+    const { lastSignInAt, ...profile } = changes;
+    // A sign-in (once per interval) is also an event in each organisation of the user: one statement with the update.
+    const signIn = (manager: EntityManager) =>
+      lastSignInAt ? recordSignIn(manager, user.id, lastSignInAt, new Date(Date.now() - this.options.lastSignInIntervalSeconds * 1000)) : Promise.resolve();
     try {
-      if (changedProfile.length === 0) await this.dataSource.getRepository(UserEntity).update({ id: user.id }, changes);
+      if (changedProfile.length === 0) await signIn(this.dataSource.manager);
       else {
         await runTransaction(this.dataSource, async (manager) => {
-          await manager.update(UserEntity, { id: user.id }, changes);
+          await manager.update(UserEntity, { id: user.id }, profile);
+          await signIn(manager);
           const data = { userId: user.id, before: Object.fromEntries(changedProfile.map((key) => [key, user[key]])), after: Object.fromEntries(changedProfile.map((key) => [key, changes[key]])) };
           emitEvent(manager, null, { organisationId: null, type: 'user.updated', objectId: user.id, data, actorUserId: user.id });
         });
@@ -135,6 +142,8 @@ export class UserProvisioningService {
       if (identity.name) holder.displayName = identity.name;
       user = await manager.save(holder);
       await this.audit.record(manager, null, { organisationId: null, action: 'user.linked', targetType: 'User', targetId: user.id, actorUserId: user.id });
+      // The placeholder may already be a member (imports): each of those organisations sees the sign-in.
+      await recordFirstSignIn(manager, user.id);
       emitEvent(manager, null, { organisationId: null, type: 'user.signed_in', objectId: user.id, data: { userId: user.id, firstSignIn: true, linkedPlaceholder: true }, actorUserId: user.id });
     } else {
       const released = holder && holder.issuer !== null && !holder.emailVerified && identity.emailVerified ? holder : null;

@@ -114,6 +114,7 @@ export const queryPermissions = {
   organisations: signedIn('the organisations you belong to; every one for platform administrators'),
   permissionCatalogue: signedIn('the catalogue is public to signed-in callers'),
   reviewCampaign: signedIn('null unless you hold access:review in its organisation'),
+  invitationPreview: signedIn('the token is the secret: any signed-in holder may preview what it offers'),
   explainAccess: holdsIn('access:review', 'organisationId'),
   previewRoleChange: role(['roles:manage', 'members:read'], 'roleId'),
   platformEvents: platformAdmin(),

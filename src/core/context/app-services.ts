@@ -48,6 +48,7 @@ export function createAppServices(config: AppConfig, dataSource: DataSource, cat
     dataSource,
     catalogue,
     cursors,
+    paginator,
     audit,
     membershipWriter,
     organisations,

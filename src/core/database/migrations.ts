@@ -11,6 +11,7 @@ import { ScaleOut1764800000001 } from '../../../migrations/1764800000001-ScaleOu
 import { ReviewCampaigns1765000000000 } from '../../../migrations/1765000000000-ReviewCampaigns';
 import { MfaPolicy1765200000000 } from '../../../migrations/1765200000000-MfaPolicy';
 import { OrganisationLifecycle1765300000000 } from '../../../migrations/1765300000000-OrganisationLifecycle';
+import { AuditTrailInvitees1765400000000 } from '../../../migrations/1765400000000-AuditTrailInvitees';
 
 /** Every migration, oldest first. Listed explicitly so the same list serves ts and compiled js. */
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   ReviewCampaigns1765000000000,
   MfaPolicy1765200000000,
   OrganisationLifecycle1765300000000,
+  AuditTrailInvitees1765400000000,
 ];

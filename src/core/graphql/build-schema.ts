@@ -5,7 +5,7 @@ import gql from 'graphql-tag';
 import { buildSchema, createResolversMap } from 'type-graphql';
 import { ViewerResolver } from '../../access/viewer.resolver';
 import { InvitationMutationsResolver } from '../../invitations/invitation-mutations.resolver';
-import { InvitationResolver, OrganisationInvitationsResolver } from '../../invitations/invitation.resolver';
+import { InvitationPreviewResolver, InvitationResolver, OrganisationInvitationsResolver, ViewerInvitationsResolver } from '../../invitations/invitation.resolver';
 import { MemberImportResolver } from '../../memberships/import/member-import.resolver';
 import { MembershipMutationsResolver } from '../../memberships/membership-mutations.resolver';
 import { MembershipResolver } from '../../memberships/membership.resolver';
@@ -46,6 +46,8 @@ export const resolverClasses = [
   InvitationResolver,
   InvitationMutationsResolver,
   OrganisationInvitationsResolver,
+  InvitationPreviewResolver,
+  ViewerInvitationsResolver,
   OrganisationAuditLogResolver,
   AuditEventResolver,
   OrganisationAccessReviewResolver,

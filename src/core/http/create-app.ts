@@ -29,6 +29,7 @@ import type { Tracing } from '../observability/tracing';
 import { corsPolicy } from './cors-policy';
 import { graphiqlRoutes } from './graphiql';
 import { reviewCampaignReport } from '../../campaigns/review-campaign-report.route';
+import { auditExport } from '../../audit/audit-export.route';
 
 export interface AppHandle {
   httpServer: http.Server;
@@ -106,7 +107,9 @@ export async function createApp(services: AppServices, schema: GraphQLSchema, au
     }),
   );
   // Access-review campaign reports as CSV (same bearer token and permission as the API).
+  // Downloads (src/core/http/download-route.ts): same bearer token and permission as the API.
   app.get('/reports/review-campaigns/:id.csv', observer.start, observer.enterScope, reviewCampaignReport(services, authenticator));
+  app.get('/audit/export', observer.start, observer.enterScope, auditExport(services, authenticator));
   app.use(jsonErrors);
   return {
     httpServer,

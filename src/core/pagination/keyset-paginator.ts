@@ -73,6 +73,37 @@ export class KeysetPaginator {
     return this.toPage(query, request, cursorValues !== null, rows) as KeysetPage<Row>;
   }
 
+  /**
+   * Every row of the list in its order, `size` rows per statement (downloads): the same keyset comparison
+   * as pages, continued from the last row's key (to the microsecond) instead of a cursor. Memory stays at
+   * one batch whatever the length of the list; a row written meanwhile behind the walk is not seen.
+   */
+  async *batches<Row extends Record<string, any>>(query: Omit<KeysetQuery, 'scope' | 'windowCount'>, size: number): AsyncGenerator<Row[]> {
+    const keyColumns = query.key.map((column, index) => `${asText(column)} AS _k${index}`).join(', ');
+    const order = query.key.map((column) => `${column.sql} ${query.descending ? 'DESC' : 'ASC'}`).join(', ');
+    const keyRow = `(${query.key.map((column) => column.sql).join(', ')})`;
+    for (let after: string[] | null = null; ; ) {
+      const parameters = [...query.parameters];
+      const where = [...query.where];
+      if (after !== null) {
+        const placeholders = after.map((value, index) => {
+          parameters.push(value);
+          return `$${parameters.length}::${query.key[index].kind}`;
+        });
+        where.push(`${keyRow} ${query.descending ? '<' : '>'} (${placeholders.join(', ')})`);
+      }
+      parameters.push(size);
+      const rows: Row[] = await this.dataSource.query(
+        `SELECT ${query.select}, ${keyColumns} FROM ${query.from} WHERE ${where.join(' AND ') || 'true'} ORDER BY ${order} LIMIT $${parameters.length}`,
+        parameters,
+      );
+      if (rows.length > 0) yield rows;
+      if (rows.length < size) return;
+      const last = rows[rows.length - 1];
+      after = query.key.map((_column, index) => last[`_k${index}`] as string);
+    }
+  }
+
   private sql(query: KeysetQuery, request: PageRequest, cursorValues: string[] | null): [string, unknown[]] {
     const parameters = [...query.parameters];
     // Walking towards larger keys: forward on an ascending list, or backward on a descending one.

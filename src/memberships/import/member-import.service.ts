@@ -43,7 +43,9 @@ interface ImportSettings {
  *   organisation requires approval (an admin chose them), and get Member when the row names no role.
  *   Existing members only gain roles and team places (MEMBER; a MANAGER stays one); their status stays.
  * - allowedEmailDomains applies to people joining, not to existing members.
- * - Audit: one `member.imported` event per created or updated membership, in the same transaction.
+ * - Audit: one `member.imported` event per created or updated membership and one `members.imported` summary
+ *   (target: the organisation; rows, created, updated, skipped, users created), in the same transaction and statement;
+ *   an import that changes nothing records nothing.
  */
 export class MemberImportService {
   constructor(
@@ -118,10 +120,11 @@ export class MemberImportService {
     await addRoles(manager, organisationId, changed);
     await addTeamPlaces(manager, organisationId, changed);
     const created = new Set(newUsers);
-    await this.audit.recordMany(
-      manager,
-      ctx,
-      changed.map((row) => ({
+    // An import that changes nothing records nothing (the log holds changes).
+    if (changed.length === 0) return;
+    // The per-member events and the import's summary, in one statement.
+    await this.audit.recordMany(manager, ctx, [
+      ...changed.map((row) => ({
         organisationId,
         action: 'member.imported',
         targetType: 'Membership',
@@ -129,7 +132,21 @@ export class MemberImportService {
         // Ids only (the user row holds the address; audit rows cannot be erased).
         details: { line: row.line, userId: row.userId, status: row.status, userCreated: created.has(row), roleIds: row.roleIds, teamIds: row.teamIds },
       })),
-    );
+      {
+        organisationId,
+        action: 'members.imported',
+        targetType: 'Organisation',
+        targetId: organisationId,
+        details: {
+          rows: plan.rows.length,
+          created: plan.created,
+          updated: plan.updated,
+          skipped: plan.rows.length - changed.length,
+          usersCreated: newUsers.length,
+          // The per-member events share this one's requestId (filter the log by it).
+        },
+      },
+    ]);
     const joined = changed.filter((row) => row.status === ImportRowStatus.CREATED);
     emitEvents(manager, ctx, [
       ...joined.map((row) => ({ organisationId, type: 'membership.created' as const, objectId: row.membershipId as string, data: { membershipId: row.membershipId, userId: row.userId, status: MembershipStatus.ACTIVE, via: 'import', roleIds: row.roleIds } })),
