@@ -89,6 +89,14 @@ describe('keyset pagination of every connection: forward, backward, exact page f
        FROM (SELECT id, user_id, row_number() OVER (ORDER BY id) AS n FROM memberships WHERE organisation_id = $1) m`,
       [organisation.id, campaignId],
     );
+    // Elevation requests (some created at the same instant), decided, by every member but the owner, for the Member role.
+    await sql(
+      `INSERT INTO elevation_requests (organisation_id, requester_membership_id, role_id, hours, reason, status, pending_until, created_at)
+       SELECT $1, m.id, r.id, 1, 'paging', 'DENIED', now(), '2024-07-01T00:00:00Z'::timestamptz + (row_number() OVER (ORDER BY m.id) / 2) * interval '1 second'
+       FROM memberships m JOIN roles r ON r.organisation_id = m.organisation_id AND r.built_in_key = 'member'
+       WHERE m.organisation_id = $1 AND m.user_id <> $2`,
+      [organisation.id, organisation.owner.userId],
+    );
     joiner = await signIn(service);
     await sql(
       `WITH made AS (INSERT INTO organisations (name, slug, created_at) SELECT 'Paged ' || n, 'paged-' || n || '-' || $2, '2024-05-01T00:00:00Z'::timestamptz + (n / 2) * interval '1 second'
@@ -161,6 +169,14 @@ describe('keyset pagination of every connection: forward, backward, exact page f
       token: () => organisation.owner.token,
       id: (node) => node.id,
       otherList: () => ({ variables: { id: other.id }, token: other.owner.token }),
+    },
+    {
+      name: 'Organisation.elevationRequests',
+      ...onOrganisation('elevationRequests', '$status: ElevationStatus|status: $status'),
+      variables: () => ({ id: organisation.id }),
+      token: () => organisation.owner.token,
+      id: (node) => node.id,
+      otherList: () => ({ variables: { id: organisation.id, status: 'DENIED' }, token: organisation.owner.token }),
     },
     {
       name: 'ReviewCampaign.items',

@@ -156,6 +156,18 @@ const CASES: Record<string, Case> = {
     // The right to erasure: the person themselves (platform administrators may erase anyone).
     caller: async (_w, args) => args.person as SignedInUser,
   },
+  // time-bound access: elevation requests
+  // Every active member may ask, so the member lacking the declared permissions (there are none) may too.
+  requestElevation: { expect: { lacking: 'ALLOWED' }, args: async (w, org) => ({ input: { organisationId: org.id, roleId: await w.role(org), hours: 2, reason: 'on call' } }) },
+  // Without members:assign-roles (and not its requester) the request is not even visible.
+  decideElevation: { expect: { lacking: 'NOT_FOUND' }, args: async (w, org) => ({ id: (await elevation(w, org)).id, approve: true }) },
+  cancelElevation: {
+    args: async (w, org) => {
+      const { id, requester } = await elevation(w, org);
+      return { id, requester };
+    },
+    caller: async (_w, args) => args.requester as SignedInUser,
+  },
   // access-review campaigns
   createReviewCampaign: { args: async (_w, org) => ({ input: { organisationId: org.id, name: `Review ${fresh()}`, scope: { kind: 'ALL' }, dueAt: new Date(Date.now() + 86_400_000).toISOString() } }) },
   // Without access:review (and not its reviewer) the item is not even visible.
@@ -176,6 +188,15 @@ async function placed(w: World, org: TestOrganisation): Promise<{ teamId: string
   const membershipId = await w.member(org);
   await w.q('mutation($input: TeamMemberInput!) { addTeamMember(input: $input) { role } }', { input: { teamId, membershipId } }, org.owner.token);
   return { teamId, membershipId };
+}
+
+/** A pending elevation request by a new member of `org` (asked with a second factor, for the MFA organisation). */
+async function elevation(w: World, org: TestOrganisation): Promise<{ id: string; requester: SignedInUser }> {
+  const requester = await signIn(w.service, { amr: ['pwd', 'otp'] });
+  await addMember(w.service, org.id, requester.userId, { builtInRoles: ['member'] });
+  const input = { organisationId: org.id, roleId: await w.role(org), hours: 2, reason: 'on call' };
+  const data = await w.q('mutation($input: RequestElevationInput!) { requestElevation(input: $input) { id } }', { input }, requester.token);
+  return { id: data.requestElevation.id, requester };
 }
 
 async function reviewItem(w: World, org: TestOrganisation): Promise<string> {

@@ -44,6 +44,7 @@ export class AccessExplanationService {
       (role) => rolePermissions(role, this.catalogue),
     );
     const teams = new Map(grants.teams.map((place) => [place.teamId, place.team]));
+    const places = new Map(grants.teams.map((place) => [place.teamId, place]));
     return {
       organisationId,
       permission,
@@ -56,6 +57,7 @@ export class AccessExplanationService {
         team: path.teamId === null ? null : (teams.get(path.teamId) ?? null),
         impliedBy: path.impliedBy,
         withheldByMfa: path.withheldByMfa,
+        expiresAt: path.teamId === null ? ((path.role as { grantExpiresAt?: Date | null }).grantExpiresAt ?? null) : (places.get(path.teamId)?.expiresAt ?? null),
       })),
     };
   }

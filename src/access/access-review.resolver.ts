@@ -6,8 +6,12 @@ import type { MembershipEntity } from '../memberships/membership.entity';
 import { MembershipType } from '../memberships/membership.type';
 import type { OrganisationEntity } from '../organisations/organisation.entity';
 import { OrganisationType } from '../organisations/organisation.type';
-import { INACTIVE_DAYS } from './access-review.service';
-import { AccessExplanationType, AccessReviewCountsType, AccessReviewType, RoleChangePreviewType } from './access-review.type';
+import { EXPIRING_WITHIN_DAYS, INACTIVE_DAYS } from './access-review.service';
+import { ACCESS_REVIEW_LIST_LIMIT, AccessExplanationType, AccessReviewCountsType, AccessReviewType, ExpiringGrantType, RoleChangePreviewType } from './access-review.type';
+import type { RoleEntity } from '../roles/role.entity';
+import { RoleType } from '../roles/role.type';
+import type { TeamEntity } from '../teams/team.entity';
+import { TeamType } from '../teams/team.type';
 
 @Resolver(() => OrganisationType)
 export class OrganisationAccessReviewResolver {
@@ -50,6 +54,22 @@ export class AccessReviewResolver {
     return (await ctx.services.accessReview.invitations(ctx, review)).invitations;
   }
 
+  @FieldResolver(() => [ExpiringGrantType], {
+    description: `Time-bound grants (direct roles and team places) still in force that end within withinDays; soonest first, at most ${ACCESS_REVIEW_LIST_LIMIT}`,
+  })
+  expiringGrants(
+    @Ctx() ctx: RequestContext,
+    @Root() review: AccessReviewType,
+    @Arg('withinDays', () => Int, {
+      nullable: true,
+      defaultValue: EXPIRING_WITHIN_DAYS.default,
+      description: `${EXPIRING_WITHIN_DAYS.min}–${EXPIRING_WITHIN_DAYS.max}`,
+    })
+    withinDays?: number | null,
+  ): Promise<ExpiringGrantType[]> {
+    return ctx.services.accessReview.expiringGrants(ctx, review, withinDays);
+  }
+
   @FieldResolver(() => AccessReviewCountsType, { description: 'Full sizes of the lists' })
   counts(@Ctx() ctx: RequestContext, @Root() review: AccessReviewType): Promise<AccessReviewCountsType> {
     return ctx.services.accessReview.counts(ctx, review);
@@ -81,5 +101,23 @@ export class AccessQueriesResolver {
     @Arg('permissions', () => [String]) permissions: string[],
   ): Promise<RoleChangePreviewType> {
     return ctx.services.roleChangePreview.preview(ctx, roleId, permissions);
+  }
+}
+
+@Resolver(() => ExpiringGrantType)
+export class ExpiringGrantResolver {
+  @FieldResolver(() => MembershipType)
+  async membership(@Ctx() ctx: RequestContext, @Root() grant: ExpiringGrantType): Promise<MembershipEntity> {
+    return (await ctx.loaders.membershipById.load(grant.membershipId)) as MembershipEntity;
+  }
+
+  @FieldResolver(() => RoleType, { nullable: true, description: 'The role held directly; null for a team place' })
+  role(@Ctx() ctx: RequestContext, @Root() grant: ExpiringGrantType): Promise<RoleEntity | null> | null {
+    return grant.roleId ? ctx.loaders.roleById.load(grant.roleId) : null;
+  }
+
+  @FieldResolver(() => TeamType, { nullable: true, description: 'The team of a team place; null for a direct role' })
+  team(@Ctx() ctx: RequestContext, @Root() grant: ExpiringGrantType): Promise<TeamEntity | null> | null {
+    return grant.teamId ? ctx.loaders.teamById.load(grant.teamId) : null;
   }
 }

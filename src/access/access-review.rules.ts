@@ -22,6 +22,7 @@ export const accessReviewRules: RuleMap = {
   },
   AccessExplanation: { '*': reviews },
   AccessPath: { '*': reviews },
+  ExpiringGrant: { '*': reviews },
   RoleChangePreview: { '*': managesRoles },
   RoleChangeEffect: { '*': managesRoles },
 };

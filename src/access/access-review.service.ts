@@ -9,7 +9,8 @@ import { MEMBERSHIP_COLUMNS, membershipFromRow } from '../memberships/membership
 import { MembershipStatus } from '../memberships/membership-status';
 import { BUILT_IN_ROLES, builtInRolePermissions } from '../roles/built-in-roles';
 import { USER_COLUMNS_PREFIXED, userFromPrefixedRow } from '../users/user.rows';
-import { ACCESS_REVIEW_LIST_LIMIT, AccessReviewType, type AccessReviewCountsType } from './access-review.type';
+import { ACCESS_REVIEW_LIST_LIMIT, AccessReviewType, type AccessReviewCountsType, type ExpiringGrantType } from './access-review.type';
+import { liveGrant } from './grant-expiry';
 
 /** Holding any of these (or anything implying them) through a role makes a member privileged. */
 export const PRIVILEGED_PERMISSIONS: readonly string[] = ['roles:manage', 'members:assign-roles', 'org:update'];
@@ -38,9 +39,9 @@ const SELECT_MEMBER_LISTS = `
     SELECT r.id FROM roles r WHERE r.organisation_id = $1 AND (r.built_in_key = ANY($2::text[]) OR r.permissions && $3::text[]))
   (SELECT 'PRIVILEGED' AS list, ${MEMBER_ROW}
    WHERE m.organisation_id = $1 AND (
-     EXISTS (SELECT 1 FROM membership_roles l WHERE l.membership_id = m.id AND l.role_id IN (SELECT id FROM privileged_roles))
+     EXISTS (SELECT 1 FROM membership_roles l WHERE l.membership_id = m.id AND ${liveGrant('l')} AND l.role_id IN (SELECT id FROM privileged_roles))
      OR EXISTS (SELECT 1 FROM team_members tm JOIN team_roles l ON l.team_id = tm.team_id
-                WHERE tm.membership_id = m.id AND l.role_id IN (SELECT id FROM privileged_roles)))
+                WHERE tm.membership_id = m.id AND ${liveGrant('tm')} AND l.role_id IN (SELECT id FROM privileged_roles)))
    ORDER BY lower(u.display_name), m.id LIMIT $5)
   UNION ALL
   (SELECT 'INACTIVE', ${MEMBER_ROW}
@@ -59,6 +60,18 @@ const SELECT_EXPIRED_INVITATIONS = `
   FROM invitations i LEFT JOIN users u ON u.id = i.invited_by_id
   WHERE i.organisation_id = $1 AND ((i.status = 'PENDING' AND i.expires_at <= now()) OR i.status = 'EXPIRED')
   ORDER BY i.expires_at, i.id LIMIT $2`;
+
+// Time-bound grants still in force that end within $2 days: direct roles and team places, soonest first.
+const SELECT_EXPIRING_GRANTS = `
+  SELECT count(*) OVER ()::int AS list_count, g.* FROM (
+    SELECT l.membership_id, l.role_id, NULL::uuid AS team_id, l.expires_at FROM membership_roles l
+    WHERE l.organisation_id = $1 AND l.expires_at IS NOT NULL AND ${liveGrant('l')} AND l.expires_at <= now() + make_interval(days => $2::int)
+    UNION ALL
+    SELECT tm.membership_id, NULL::uuid, tm.team_id, tm.expires_at FROM team_members tm
+    WHERE tm.organisation_id = $1 AND tm.expires_at IS NOT NULL AND ${liveGrant('tm')} AND tm.expires_at <= now() + make_interval(days => $2::int)) g
+  ORDER BY g.expires_at, g.membership_id, g.role_id NULLS LAST, g.team_id LIMIT $3`;
+
+export const EXPIRING_WITHIN_DAYS = { default: 7, min: 1, max: 3650 } as const;
 
 /**
  * The access review of an organisation (DESIGN.md §4, seeds 001 and 002): privileged members, inactive
@@ -145,6 +158,24 @@ export class AccessReviewService {
       result.counts[list] = row.list_count;
     }
     return result;
+  }
+
+  /**
+   * Time-bound grants ending within `withinDays` (one statement; memberships, roles and teams come
+   * through their batching loaders), at most {@link ACCESS_REVIEW_LIST_LIMIT}, soonest first.
+   */
+  async expiringGrants(ctx: RequestContext, review: AccessReviewType, withinDays: number | null | undefined): Promise<ExpiringGrantType[]> {
+    const days = withinDays ?? EXPIRING_WITHIN_DAYS.default;
+    if (!Number.isInteger(days) || days < EXPIRING_WITHIN_DAYS.min || days > EXPIRING_WITHIN_DAYS.max) {
+      throw badInput(`"withinDays" must be between ${EXPIRING_WITHIN_DAYS.min} and ${EXPIRING_WITHIN_DAYS.max}`, { argument: 'withinDays' });
+    }
+    await ctx.requirePermission(review.organisationId, 'access:review', 'Organisation');
+    const rows: { membership_id: string; role_id: string | null; team_id: string | null; expires_at: Date }[] = await this.dataSource.query(SELECT_EXPIRING_GRANTS, [
+      review.organisationId,
+      days,
+      ACCESS_REVIEW_LIST_LIMIT,
+    ]);
+    return rows.map((row) => ({ organisationId: review.organisationId, membershipId: row.membership_id, roleId: row.role_id, teamId: row.team_id, expiresAt: row.expires_at }));
   }
 
   private async loadInvitations(ctx: RequestContext, review: AccessReviewType): Promise<InvitationList> {

@@ -49,6 +49,17 @@ export class AccessPathType {
     description: "The organisation's MFA policy covers this path's role and its grace period is over: the path holds only in requests whose token shows a second factor",
   })
   withheldByMfa!: boolean;
+  @Field(() => Date, { nullable: true, description: 'When this path ends: the direct grant\'s or the team place\'s expiry (time-bound access); null: permanent' })
+  expiresAt!: Date | null;
+}
+
+@ObjectType('ExpiringGrant', { description: 'A time-bound grant still in force: a direct role (role) or a team place (team)' })
+export class ExpiringGrantType {
+  organisationId!: string;
+  membershipId!: string;
+  roleId!: string | null;
+  teamId!: string | null;
+  @Field(() => Date) expiresAt!: Date;
 }
 
 @ObjectType('AccessExplanation', { description: 'Why a member holds, or does not hold, a permission organisation-wide' })

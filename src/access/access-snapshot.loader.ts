@@ -5,6 +5,7 @@ import { MembershipStatus } from '../memberships/membership-status';
 import { rolePermissions } from '../roles/built-in-roles';
 import type { TeamMemberRole } from '../teams/team-member-role';
 import { AccessSnapshot } from './access-snapshot';
+import { expiryMillis, isLiveAt } from './grant-expiry';
 import { mfaEnrolmentDue, mfaPolicyFromRow, type MfaPolicy } from './mfa-policy';
 import { evaluatePermissions, type EvaluatedRole } from './permission-evaluator';
 
@@ -20,26 +21,37 @@ interface AccessRow {
   membership_id: string | null;
   status: MembershipStatus | null;
   direct_roles: (EvaluatedRole & { id?: string })[];
-  teams: { teamId: string; place: TeamMemberRole; grantedRoles: EvaluatedRole[] }[];
+  teams: { teamId: string; place: TeamMemberRole; grantedRoles: EvaluatedRole[]; expiresAt?: number }[];
 }
 
-const ROLES_OF = (linkTable: string, ownerColumn: string, ownerValue: string) => `(
-  SELECT coalesce(json_agg(json_build_object('id', r.id, 'builtInKey', r.built_in_key, 'permissions', r.permissions)), '[]')
-  FROM ${linkTable} l JOIN roles r ON r.id = l.role_id WHERE l.${ownerColumn} = ${ownerValue})`;
+/** `fields` as a JSON object, with `'expiresAt'` only for a time-bound grant (`alias` its row): permanent ones parse as before. */
+const WITH_EXPIRY = (alias: string, fields: string) =>
+  `CASE WHEN ${alias}.expires_at IS NULL THEN json_build_object(${fields}) ELSE json_build_object(${fields}, 'expiresAt', ${expiryMillis(alias)}) END`;
 
-// One statement for any number of organisations: membership, direct roles, team places and team grants.
+const ROLES_OF = (linkTable: string, ownerColumn: string, ownerValue: string, withExpiry: boolean) => {
+  const fields = `'id', r.id, 'builtInKey', r.built_in_key, 'permissions', r.permissions`;
+  return `(
+  SELECT coalesce(json_agg(${withExpiry ? WITH_EXPIRY('l', fields) : `json_build_object(${fields})`}), '[]')
+  FROM ${linkTable} l JOIN roles r ON r.id = l.role_id WHERE l.${ownerColumn} = ${ownerValue})`;
+};
+
+// One statement for any number of organisations: membership, direct roles, team places and team grants,
+// with the expiry of each time-bound grant: the evaluator ignores those expired at evaluation time.
 const SELECT_ACCESS = `
   SELECT o.id AS organisation_id, o.status AS organisation_status, o.require_mfa, o.mfa_required_role_ids, o.mfa_grace_until, o.permission_boundary, m.id AS membership_id, m.status,
     (SELECT u.mfa_enrolled_at IS NOT NULL FROM users u WHERE u.id = m.user_id) AS mfa_enrolled,
-    ${ROLES_OF('membership_roles', 'membership_id', 'm.id')} AS direct_roles,
-    (SELECT coalesce(json_agg(json_build_object('teamId', tm.team_id, 'place', tm.role,
-        'grantedRoles', ${ROLES_OF('team_roles', 'team_id', 'tm.team_id')})), '[]')
+    ${ROLES_OF('membership_roles', 'membership_id', 'm.id', true)} AS direct_roles,
+    (SELECT coalesce(json_agg(${WITH_EXPIRY('tm', `'teamId', tm.team_id, 'place', tm.role, 'grantedRoles', ${ROLES_OF('team_roles', 'team_id', 'tm.team_id', false)}`)}), '[]')
       FROM team_members tm WHERE tm.membership_id = m.id) AS teams
   FROM organisations o`;
 
 function toSnapshot(row: AccessRow, hasMfa: boolean | null, catalogue: PermissionCatalogue): AccessSnapshot {
+  // One instant for the whole judgement: time-bound grants and the MFA grace period.
+  const at = Date.now();
   const result = evaluatePermissions(
     {
+      at,
+      now: new Date(at),
       membershipStatus: row.status,
       directRoles: row.direct_roles,
       teams: row.teams,
@@ -54,10 +66,13 @@ function toSnapshot(row: AccessRow, hasMfa: boolean | null, catalogue: Permissio
     (role) => rolePermissions(role, catalogue),
   );
   const policy = mfaPolicyFromRow(row);
-  const roles = [...row.direct_roles, ...row.teams.flatMap((team) => team.grantedRoles)];
+  const roles = [...row.direct_roles.filter((role) => isLiveAt(role.expiresAt, at)), ...row.teams.filter((team) => isLiveAt(team.expiresAt, at)).flatMap((team) => team.grantedRoles)];
   const due = row.status === MembershipStatus.ACTIVE && mfaEnrolmentDue(policy, roles, row.mfa_enrolled === true || hasMfa === true);
   // The membership's own data (roles, teams), which visibility rules read: not flags set by resolvers.
-  const holdings = { roleIds: new Set(row.direct_roles.flatMap((role) => (role.id ? [role.id] : []))), teamIds: new Set(row.teams.map((team) => team.teamId)) };
+  const holdings = {
+    roleIds: new Set(row.direct_roles.flatMap((role) => (role.id && isLiveAt(role.expiresAt, at) ? [role.id] : []))),
+    teamIds: new Set(row.teams.filter((team) => isLiveAt(team.expiresAt, at)).map((team) => team.teamId)),
+  };
   return new AccessSnapshot(row.organisation_id, row.membership_id, result, due, holdings);
 }
 

@@ -37,3 +37,10 @@ export function assertHoldsAll(snapshot: AccessSnapshot, permissions: Iterable<s
     throw new AppError(ErrorCode.FORBIDDEN, `You cannot grant ${what}: you do not hold ${missing.sort().join(', ')}`, { missing });
   }
 }
+
+/** Whether {@link assertCanGrant} would let the snapshot's holder grant `role` (records no refusal). */
+export function canGrant(snapshot: AccessSnapshot, role: GrantableRole, catalogue: PermissionCatalogue, boundary: readonly string[] | null): boolean {
+  if (role.builtInKey === 'owner' && !snapshot.owner) return false;
+  const inside = boundary === null ? () => true : (key: string) => boundary.includes(key);
+  return [...catalogue.close(rolePermissions(role, catalogue))].every((key) => !inside(key) || snapshot.has(key));
+}

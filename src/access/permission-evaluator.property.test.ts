@@ -382,3 +382,108 @@ describe('evaluatePermissions (property-based)', () => {
     );
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// Time-bound grants: random expiries, judged at random instants
+// ---------------------------------------------------------------------------------------------
+
+/** Instants in a small window, so expiries fall before, at and after the instant judged at. */
+const T0 = Date.UTC(2026, 0, 1);
+const instantArb = fc.integer({ min: T0 - 10, max: T0 + 10 });
+const expiryArb = fc.oneof({ weight: 2, arbitrary: fc.constant(null) }, { weight: 3, arbitrary: instantArb });
+
+/** Reference: a grant counts while its expiry is absent or strictly after the instant (written without grant-expiry.ts). */
+function liveInReference(expiresAt: number | null | undefined, at: number): boolean {
+  if (expiresAt === null || expiresAt === undefined) return true;
+  return at < expiresAt;
+}
+
+/** What the database would hold once the sweeper removed everything expired by `at`, expiries dropped. */
+function sweptAt(input: EvaluationInput, at: number): EvaluationInput {
+  return {
+    ...input,
+    at: undefined,
+    directRoles: input.directRoles.filter((role) => liveInReference(role.expiresAt, at)).map(({ expiresAt: _expiry, ...role }) => role),
+    teams: input.teams.filter((team) => liveInReference(team.expiresAt, at)).map(({ expiresAt: _expiry, ...team }) => team),
+  };
+}
+
+function timedScenarioArb(active = false): fc.Arbitrary<Scenario & { at: number; later: number }> {
+  return scenarioArb(active).chain((scenario) =>
+    fc.record({
+      definitions: fc.constant(scenario.definitions),
+      directExpiries: fc.array(expiryArb, { minLength: scenario.input.directRoles.length, maxLength: scenario.input.directRoles.length }),
+      teamExpiries: fc.array(expiryArb, { minLength: scenario.input.teams.length, maxLength: scenario.input.teams.length }),
+      at: instantArb,
+      step: fc.nat({ max: 20 }),
+      input: fc.constant(scenario.input),
+    }).map(({ definitions, directExpiries, teamExpiries, at, step, input }) => ({
+      definitions,
+      at,
+      later: at + step,
+      input: {
+        ...input,
+        directRoles: input.directRoles.map((role, i) => ({ ...role, expiresAt: directExpiries[i] })),
+        teams: input.teams.map((team, i) => ({ ...team, expiresAt: teamExpiries[i] })),
+      },
+    })),
+  );
+}
+
+describe('evaluatePermissions with time-bound grants (property-based)', () => {
+  it('at a random instant, agrees with the reference model over the grants still in force then', () => {
+    fc.assert(
+      fc.property(timedScenarioArb(), ({ definitions, input, at }) => {
+        const evaluated = normalise(evaluateWith(definitions, { ...input, at }));
+        expect(evaluated).toEqual(referenceEvaluate(definitions, sweptAt(input, at)));
+      }),
+      { ...RUN, numRuns: 500 },
+    );
+  });
+
+  it('judging at an instant equals judging the swept grants: correct whether or not the sweeper ran', () => {
+    fc.assert(
+      fc.property(timedScenarioArb(), ({ definitions, input, at }) => {
+        const unswept = normalise(evaluateWith(definitions, { ...input, at }));
+        // The swept input has no expiries left: any instant gives the same answer.
+        const swept = normalise(evaluateWith(definitions, { ...sweptAt(input, at), at: at + 1_000_000 }));
+        expect(unswept).toEqual(swept);
+      }),
+      RUN,
+    );
+  });
+
+  it('only loses access as time passes (grants expire, none start later)', () => {
+    fc.assert(
+      fc.property(timedScenarioArb(true), ({ definitions, input, at, later }) => {
+        const before = evaluateWith(definitions, { ...input, at });
+        const after = evaluateWith(definitions, { ...input, at: later });
+        expect(isSubset(after.permissions, before.permissions)).toBe(true);
+        for (const teamId of after.teamPermissions.keys()) expect(before.teamPermissions.has(teamId)).toBe(true);
+        if (after.owner) expect(before.owner).toBe(true);
+      }),
+      RUN,
+    );
+  });
+
+  it('a grant counts up to, and not at, its expiry; an expired team place takes its team scope with it', () => {
+    fc.assert(
+      fc.property(timedScenarioArb(true), ({ definitions, input }) => {
+        for (const team of input.teams) {
+          if (team.expiresAt === null || team.expiresAt === undefined || team.place !== TeamMemberRole.MANAGER) continue;
+          const justBefore = evaluateWith(definitions, { ...input, at: team.expiresAt - 1 });
+          const atExpiry = evaluateWith(definitions, { ...input, at: team.expiresAt });
+          expect(justBefore.teamPermissions.has(team.teamId)).toBe(true);
+          // Another place in the same team (same id) could still be in force; ids are unique here.
+          expect(atExpiry.teamPermissions.has(team.teamId)).toBe(false);
+        }
+        const owners = input.directRoles.filter((role) => role.builtInKey === 'owner');
+        if (owners.length === 1 && typeof owners[0].expiresAt === 'number' && input.teams.every((team) => team.grantedRoles.every((role) => role.builtInKey !== 'owner'))) {
+          expect(evaluateWith(definitions, { ...input, at: owners[0].expiresAt - 1 }).owner).toBe(true);
+          expect(evaluateWith(definitions, { ...input, at: owners[0].expiresAt }).owner).toBe(false);
+        }
+      }),
+      RUN,
+    );
+  });
+});

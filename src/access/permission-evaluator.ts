@@ -3,6 +3,7 @@ import type { PermissionCatalogue } from '../core/permissions/permission-catalog
 import { MembershipStatus } from '../memberships/membership-status';
 import { organisationRefusal, type OrganisationRefusal } from '../organisations/organisation-status';
 import { TeamMemberRole } from '../teams/team-member-role';
+import { isLiveAt, type GrantExpiry } from './grant-expiry';
 import { mfaWithholdsEverything, mfaWithholdsRole, type MfaPolicy } from './mfa-policy';
 
 /** A role as the evaluator sees it. */
@@ -11,6 +12,8 @@ export interface EvaluatedRole {
   id?: string;
   builtInKey: string | null;
   permissions: readonly string[];
+  /** A direct grant's expiry (ms since the epoch); null or absent: permanent. Not read on a team's granted roles. */
+  expiresAt?: GrantExpiry;
 }
 
 /** One of the member's team places. */
@@ -18,6 +21,8 @@ export interface EvaluatedTeamPlace {
   teamId: string;
   place: TeamMemberRole;
   grantedRoles: readonly EvaluatedRole[];
+  /** The place's expiry (ms since the epoch); null or absent: permanent. */
+  expiresAt?: GrantExpiry;
 }
 
 export interface EvaluationInput {
@@ -39,6 +44,8 @@ export interface EvaluationInput {
   organisationStatus?: string;
   /** The instant judged (the grace period's end is compared with it); now when omitted. */
   now?: Date;
+  /** The instant judged at (ms since the epoch): grants expired by then are ignored. Default: `now`. */
+  at?: number;
 }
 
 export interface EvaluationResult {
@@ -60,6 +67,12 @@ export interface EvaluationResult {
   mfaWithholds: ReadonlySet<string>;
 }
 
+/** Every grant counts at `at` (the usual case: no copy is made then). */
+function allLive(grants: readonly { expiresAt?: GrantExpiry }[], at: number): boolean {
+  for (const grant of grants) if (!isLiveAt(grant.expiresAt, at)) return false;
+  return true;
+}
+
 const NONE: ReadonlySet<string> = new Set();
 const NOTHING: EvaluationResult = { permissions: NONE, teamPermissions: new Map(), owner: false, mfaRequired: false, mfaWithholds: NONE };
 
@@ -67,7 +80,8 @@ const NOTHING: EvaluationResult = { permissions: NONE, teamPermissions: new Map(
  * P(u, o) = closure(∪ permissions of direct roles and of roles granted by the member's teams) ∩ boundary,
  * nothing unless the membership is ACTIVE and the organisation ACTIVE (a suspended or deleted one refuses
  * its members before anything else), without the roles the MFA policy withholds from this request
- * (all of them under `requiredForAll`; see mfa-policy.ts). Pure: no I/O.
+ * (all of them under `requiredForAll`; see mfa-policy.ts). Direct grants and team places whose expiry is
+ * at or before `at` count for nothing (grant-expiry.ts). Pure: no I/O.
  */
 export function evaluatePermissions(input: EvaluationInput, catalogue: PermissionCatalogue, rolePermissions: (role: EvaluatedRole) => readonly string[]): EvaluationResult {
   if (input.membershipStatus !== MembershipStatus.ACTIVE) return NOTHING;
@@ -85,12 +99,16 @@ export function evaluatePermissions(input: EvaluationInput, catalogue: Permissio
   const policy: MfaPolicy = { requiredForAll: input.requireMfa, requiredForRoleIds: input.mfaRoleIds ?? [], graceUntil: input.mfaGraceUntil ?? null };
   const now = input.now ?? new Date();
   if (mfaWithholdsEverything(policy, input.hasMfa, now)) return { ...NOTHING, mfaRequired: true, mfaWithholds: bound(catalogue.keys) };
-  const allRoles = [...input.directRoles, ...input.teams.flatMap((team) => team.grantedRoles)];
+  // Time-bound grants (grant-expiry.ts): direct roles and team places expired at `at` count for nothing.
+  const at = input.at ?? now.getTime();
+  const teams = allLive(input.teams, at) ? input.teams : input.teams.filter((team) => isLiveAt(team.expiresAt, at));
+  const direct = allLive(input.directRoles, at) ? input.directRoles : input.directRoles.filter((role) => isLiveAt(role.expiresAt, at));
+  const allRoles = [...direct, ...teams.flatMap((team) => team.grantedRoles)];
   const roles = allRoles.filter((role) => !mfaWithholdsRole(policy, role, input.hasMfa, now));
   const permissions = bound(roles.flatMap((role) => [...rolePermissions(role)]));
   const withheld = roles.length === allRoles.length ? NONE : setMinus(bound(allRoles.flatMap((role) => [...rolePermissions(role)])), permissions);
   const teamPermissions = new Map<string, ReadonlySet<string>>();
-  for (const team of input.teams) {
+  for (const team of teams) {
     if (team.place !== TeamMemberRole.MANAGER) continue;
     const scoped = bound(TEAM_MANAGER_PERMISSIONS);
     for (const key of permissions) scoped.add(key);

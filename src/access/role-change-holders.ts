@@ -1,3 +1,4 @@
+import { liveGrant } from './grant-expiry';
 import type { EntityManager } from 'typeorm';
 import type { PermissionCatalogue } from '../core/permissions/permission-catalogue';
 import type { MembershipEntity } from '../memberships/membership.entity';
@@ -13,8 +14,8 @@ const SELECT_HOLDERS = `
   SELECT ${MEMBERSHIP_COLUMNS}, ${USER_COLUMNS_PREFIXED}, ${GRANTS_COLUMNS}, count(*) OVER ()::int AS holder_count
   FROM memberships m JOIN users u ON u.id = m.user_id
   WHERE m.organisation_id = $1 AND (
-    EXISTS (SELECT 1 FROM membership_roles l WHERE l.membership_id = m.id AND l.role_id = $2)
-    OR EXISTS (SELECT 1 FROM team_members tm JOIN team_roles l ON l.team_id = tm.team_id WHERE tm.membership_id = m.id AND l.role_id = $2))
+    EXISTS (SELECT 1 FROM membership_roles l WHERE l.membership_id = m.id AND l.role_id = $2 AND ${liveGrant('l')})
+    OR EXISTS (SELECT 1 FROM team_members tm JOIN team_roles l ON l.team_id = tm.team_id WHERE tm.membership_id = m.id AND l.role_id = $2 AND ${liveGrant('tm')}))
   ORDER BY lower(u.display_name), m.id
   LIMIT $3`;
 

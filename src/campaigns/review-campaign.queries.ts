@@ -1,3 +1,4 @@
+import { liveGrant, permanentGrant } from '../access/grant-expiry';
 // The set work of review campaigns, one statement each whatever a campaign's size. Single rows use
 // plain statements in the services.
 
@@ -21,11 +22,11 @@ export const INSERT_ITEMS = `
   ), grants AS (
     SELECT l.membership_id, 'ROLE' AS kind, r.id AS role_id, NULL::uuid AS team_id, r.name AS grant_name
     FROM membership_roles l JOIN roles r ON r.id = l.role_id
-    WHERE l.organisation_id = $1 AND l.role_id IN (SELECT id FROM scoped_roles)
+    WHERE l.organisation_id = $1 AND l.role_id IN (SELECT id FROM scoped_roles) AND ${liveGrant('l')}
     UNION ALL
     SELECT tm.membership_id, 'TEAM_PLACE', NULL::uuid, t.id, t.name
     FROM team_members tm JOIN teams t ON t.id = tm.team_id
-    WHERE tm.organisation_id = $1 AND CASE $3::text
+    WHERE tm.organisation_id = $1 AND ${liveGrant('tm')} AND CASE $3::text
       WHEN 'ALL' THEN true
       WHEN 'TEAMS' THEN t.id = ANY($5::uuid[])
       ELSE EXISTS (SELECT 1 FROM team_roles tr WHERE tr.team_id = t.id AND tr.role_id IN (SELECT id FROM scoped_roles)) END
@@ -40,7 +41,7 @@ export const INSERT_ITEMS = `
     JOIN users u ON u.id = m.user_id
     LEFT JOIN LATERAL (
       SELECT tm.membership_id FROM team_members tm JOIN memberships mm ON mm.id = tm.membership_id
-      WHERE g.team_id IS NOT NULL AND tm.team_id = g.team_id AND tm.role = 'MANAGER' AND mm.status = 'ACTIVE' AND tm.membership_id <> m.id
+      WHERE g.team_id IS NOT NULL AND tm.team_id = g.team_id AND tm.role = 'MANAGER' AND mm.status = 'ACTIVE' AND tm.membership_id <> m.id AND ${permanentGrant('tm')}
       ORDER BY tm.added_at, tm.membership_id LIMIT 1
     ) manager ON true
     RETURNING membership_id
@@ -98,9 +99,9 @@ export const KEEP_UNDECIDED = `
 export const SELECT_OWNER_HOLDINGS = `
   SELECT membership_id, direct, team_ids FROM (
     SELECT m.id AS membership_id,
-      EXISTS (SELECT 1 FROM membership_roles mr WHERE mr.membership_id = m.id AND mr.role_id = o.id) AS direct,
+      EXISTS (SELECT 1 FROM membership_roles mr WHERE mr.membership_id = m.id AND mr.role_id = o.id AND ${permanentGrant('mr')}) AS direct,
       ARRAY(SELECT tm.team_id FROM team_members tm JOIN team_roles tr ON tr.team_id = tm.team_id
-            WHERE tm.membership_id = m.id AND tr.role_id = o.id) AS team_ids
+            WHERE tm.membership_id = m.id AND tr.role_id = o.id AND ${permanentGrant('tm')}) AS team_ids
     FROM memberships m JOIN roles o ON o.organisation_id = m.organisation_id AND o.built_in_key = 'owner'
     WHERE m.organisation_id = $1 AND m.status = 'ACTIVE'
   ) h WHERE direct OR cardinality(team_ids) > 0`;

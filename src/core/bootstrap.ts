@@ -22,6 +22,7 @@ import { startObservability } from './observability/observability';
 import { EventSweeper } from '../events/event-sweeper';
 import { createWebhookWorker } from '../webhooks/create-webhook-worker';
 import { ReviewCampaignSweeper } from '../campaigns/review-campaign.sweeper';
+import { GrantExpirySweeper } from '../access/grant-expiry.sweeper';
 import { OrganisationPurgeSweeper } from '../organisations/organisation-purge.sweeper';
 import { WEBHOOK_BACKLOG_SQL } from '../webhooks/webhook-delivery-queue';
 import { createApp } from './http/create-app';
@@ -150,6 +151,10 @@ export async function startService(config: AppConfig, options: { dataSource?: Da
   // Closes review campaigns past their due date (default decision, recurrence) every REVIEW_CAMPAIGN_SWEEP_INTERVAL_MS.
   const reviewCampaignSweeper = new ReviewCampaignSweeper(dataSource, services.reviewCampaignCloser, { intervalMs: config.REVIEW_CAMPAIGN_SWEEP_INTERVAL_MS });
   reviewCampaignSweeper.start();
+  // Removes expired time-bound grants (they already count for nothing) and expires stale elevation
+  // requests every GRANT_EXPIRY_SWEEP_INTERVAL_MS; safe with many instances.
+  const grantExpirySweeper = new GrantExpirySweeper(dataSource, services.audit, { intervalMs: config.GRANT_EXPIRY_SWEEP_INTERVAL_MS });
+  grantExpirySweeper.start();
   // Purges organisations deleted more than ORGANISATION_PURGE_DAYS ago, every ORGANISATION_PURGE_SWEEP_INTERVAL_MS.
   const organisationPurgeSweeper = new OrganisationPurgeSweeper(dataSource, services.audit, {
     purgeDays: config.ORGANISATION_PURGE_DAYS,
@@ -166,6 +171,7 @@ export async function startService(config: AppConfig, options: { dataSource?: Da
       await webhookWorker.stop();
       await eventSweeper.stop();
       await reviewCampaignSweeper.stop();
+      await grantExpirySweeper.stop();
       await organisationPurgeSweeper.stop();
       await app.stop();
       await observability.stop();

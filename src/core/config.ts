@@ -188,6 +188,8 @@ const specs = {
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool({ default: false, desc: 'let webhook endpoints resolve to loopback, private, link-local and other internal addresses (tests, local development)' }),
   WEBHOOK_SECRET_KEY: secretKey({ default: undefined, desc: 'base64 32-byte key sealing webhook signing secrets at rest (AES-256-GCM); unset: stored as they are' }),
   REVIEW_CAMPAIGN_SWEEP_INTERVAL_MS: positiveInteger({ default: 60_000, desc: 'how often review campaigns past their due date are closed (default decision applied, recurring ones renewed); 0 turns the sweeper off' }),
+  GRANT_EXPIRY_SWEEP_INTERVAL_MS: positiveInteger({ default: 60_000, desc: 'how often expired time-bound grants are removed (member.role_expired) and stale elevation requests expired; 0 turns the sweeper off (expired grants count for nothing either way)' }),
+  ELEVATION_REQUEST_PENDING_HOURS: atLeastOne({ default: 24, desc: 'hours an elevation request waits for a decision before it is EXPIRED' }),
   ORGANISATION_PURGE_DAYS: wholeDays({ default: 30, desc: 'days a deleted organisation stays reactivatable before the purge sweeper removes its contents' }),
   ORGANISATION_PURGE_SWEEP_INTERVAL_MS: positiveInteger({ default: 3_600_000, desc: 'how often organisations deleted more than ORGANISATION_PURGE_DAYS ago are purged; 0 turns the sweeper off' }),
   REVIEW_CAMPAIGN_MAX_ITEMS: atLeastOne({ default: 100_000, desc: 'items one review campaign may snapshot; a larger scope is refused' }),

@@ -1,3 +1,4 @@
+import { isLiveAt } from '../access/grant-expiry';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AuditService } from '../audit/audit.service';
 import type { RequestContext } from '../core/context/request-context';
@@ -78,10 +79,15 @@ export class InvitationAcceptanceService {
   }
 
   private async join(manager: EntityManager, ctx: RequestContext, invitation: InvitationEntity, organisation: OrganisationEntity, userId: string): Promise<MembershipEntity> {
-    const roleIds: string[] = (await manager.query('SELECT role_id FROM invitation_roles WHERE invitation_id = $1', [invitation.id])).map((row: { role_id: string }) => row.role_id);
+    // Time-bound roles (InviteUserInput.expiresAt) are granted until then; past it, they are not granted at all.
+    const rolesExpireAt = invitation.roleExpiresAt;
+    const rolesLapsed = rolesExpireAt !== null && !isLiveAt(rolesExpireAt.getTime(), Date.now());
+    const roleIds: string[] = rolesLapsed
+      ? []
+      : (await manager.query('SELECT role_id FROM invitation_roles WHERE invitation_id = $1', [invitation.id])).map((row: { role_id: string }) => row.role_id);
     const teamIds: string[] = (await manager.query('SELECT team_id FROM invitation_teams WHERE invitation_id = $1', [invitation.id])).map((row: { team_id: string }) => row.team_id);
     const status = organisation.requireApproval ? MembershipStatus.PENDING_APPROVAL : MembershipStatus.ACTIVE;
-    const { membership, created } = await this.memberships.join(manager, ctx, { organisationId: organisation.id, userId, roleIds, status, via: 'invitation' });
+    const { membership, created } = await this.memberships.join(manager, ctx, { organisationId: organisation.id, userId, roleIds, status, via: 'invitation', rolesExpireAt });
     if (!created) throw ALREADY_MEMBER();
     await insertMany(manager, 'team_members', [
       { name: 'team_id', type: 'uuid', values: teamIds },

@@ -16,4 +16,6 @@ export class InvitationEntity {
   @Column({ name: 'cancelled_at', type: 'timestamptz', nullable: true }) cancelledAt!: Date | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
+  /** The offered roles are granted until then on acceptance (time-bound access); null: permanently. */
+  @Column({ name: 'role_expires_at', type: 'timestamptz', nullable: true }) roleExpiresAt!: Date | null;
 }

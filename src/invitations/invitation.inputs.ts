@@ -15,4 +15,9 @@ export class InviteUserInput {
   @IsOptional() @ArrayMaxSize(100) teamIds?: string[] | null;
   @Field(() => Int, { nullable: true, description: `${MIN_EXPIRY_DAYS}–${MAX_EXPIRY_DAYS}; default: the organisation's invitationExpiryDays` })
   expiresInDays?: number | null;
+  @Field(() => Date, {
+    nullable: true,
+    description: 'The roles it offers are granted until then once accepted (time-bound access; in the future; never Owner). Absent: permanently',
+  })
+  expiresAt?: Date | null;
 }

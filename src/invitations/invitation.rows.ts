@@ -1,7 +1,7 @@
 import { InvitationEntity } from './invitation.entity';
 
 export const INVITATION_COLUMNS =
-  'i.id, i.organisation_id, i.email, i.token_hash, i.status, i.expires_at, i.invited_by_id, i.accepted_at, i.accepted_by_id, i.cancelled_at, i.created_at, i.updated_at';
+  'i.id, i.organisation_id, i.email, i.token_hash, i.status, i.expires_at, i.invited_by_id, i.accepted_at, i.accepted_by_id, i.cancelled_at, i.created_at, i.updated_at, i.role_expires_at';
 
 /** An invitation from a raw SQL row selected with {@link INVITATION_COLUMNS}. */
 export function invitationFromRow(row: Record<string, any>): InvitationEntity {
@@ -18,5 +18,6 @@ export function invitationFromRow(row: Record<string, any>): InvitationEntity {
     cancelledAt: row.cancelled_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    roleExpiresAt: row.role_expires_at ?? null,
   });
 }

@@ -16,6 +16,7 @@ import { TeamEntity } from '../teams/team.entity';
 import { invitationConflict, InvitationRefusal, notPending } from './invitation-errors';
 import { composeInvitationEmail } from './invitation-email';
 import { insertMany } from '../core/database/bulk-insert';
+import { assertNotTimeBoundOwner, grantExpiryInput } from '../access/grant-expiry';
 import { assertDomainAllowed, daysFromNow, expiryDays, normaliseEmail } from './invitation-policy';
 import { effectiveStatus, InvitationStatus } from './invitation-status';
 import { acceptUrl, newInvitationToken } from './invitation-token';
@@ -59,6 +60,8 @@ export class InvitationService {
     assertDomainAllowed(organisation.allowedEmailDomains, email);
     const days = expiryDays(input.expiresInDays, organisation.invitationExpiryDays);
     const roles = await this.offeredRoles(organisation.id, input.roleIds ?? []);
+    const roleExpiresAt = grantExpiryInput(input.expiresAt, 'expiresAt');
+    assertNotTimeBoundOwner(roles, roleExpiresAt, 'expiresAt');
     assertCanGrant(snapshot, roles, this.catalogue, organisation.permissionBoundary);
     const teams = await this.offeredTeams(organisation.id, input.teamIds ?? []);
     const { token, hash } = newInvitationToken();
@@ -71,7 +74,7 @@ export class InvitationService {
         await this.assertNoOpenInvitation(manager, organisation.id, email);
         // The invitee exists as a User from now on: a placeholder, linked at their first verified sign-in.
         const invitee = await this.organisations.findOrCreatePlaceholder(manager, email);
-        const created = await this.insert(manager, ctx, organisation, { email, inviteeUserId: invitee.id, tokenHash: hash, expiresAt: daysFromNow(days), roles, teams });
+        const created = await this.insert(manager, ctx, organisation, { email, inviteeUserId: invitee.id, tokenHash: hash, expiresAt: daysFromNow(days), roles, teams, roleExpiresAt });
         await this.queueEmail(manager, ctx, organisation, created, token);
         return created;
       }),
@@ -146,11 +149,12 @@ export class InvitationService {
     manager: EntityManager,
     ctx: RequestContext,
     organisation: OrganisationEntity,
-    offer: { email: string; inviteeUserId: string; tokenHash: string; expiresAt: Date; roles: RoleEntity[]; teams: TeamEntity[] },
+    offer: { email: string; inviteeUserId: string; tokenHash: string; expiresAt: Date; roles: RoleEntity[]; teams: TeamEntity[]; roleExpiresAt?: Date | null },
   ): Promise<InvitationEntity> {
     const { email, inviteeUserId, tokenHash, expiresAt, roles, teams } = offer;
+    const roleExpiresAt = offer.roleExpiresAt ?? null;
     const invitation = await manager.save(
-      manager.create(InvitationEntity, { organisationId: organisation.id, email, tokenHash, status: InvitationStatus.PENDING, expiresAt, invitedById: ctx.userId }),
+      manager.create(InvitationEntity, { organisationId: organisation.id, email, tokenHash, status: InvitationStatus.PENDING, expiresAt, invitedById: ctx.userId, roleExpiresAt }),
     );
     const grant = [
       { name: 'invitation_id', type: 'uuid', value: invitation.id },
@@ -164,7 +168,7 @@ export class InvitationService {
       targetType: 'Invitation',
       targetId: invitation.id,
       // The invitee by id: audit rows keep no personal data (they cannot be erased; the users row can).
-      details: { inviteeUserId, roleIds: roles.map((role) => role.id), teamIds: teams.map((team) => team.id), expiresAt: expiresAt.toISOString() },
+      details: { inviteeUserId, roleIds: roles.map((role) => role.id), teamIds: teams.map((team) => team.id), expiresAt: expiresAt.toISOString(), roleExpiresAt },
     });
     emitEvent(manager, ctx, {
       organisationId: organisation.id,

@@ -1,3 +1,4 @@
+import { liveGrant, permanentGrant } from '../access/grant-expiry';
 import type { EntityManager } from 'typeorm';
 import { conflict } from '../core/errors';
 
@@ -9,16 +10,19 @@ export async function lockOrganisation(manager: EntityManager, organisationId: s
   await manager.query('SELECT id FROM organisations WHERE id = $1 FOR UPDATE', [organisationId]);
 }
 
-/** Active members holding Owner, directly or through a team's granted roles. */
+/**
+ * Active members holding Owner permanently, directly or through a team's granted roles: a time-bound
+ * grant (or team place) does not keep the organisation owned, since it will end by itself.
+ */
 export async function countActiveOwners(manager: EntityManager, organisationId: string): Promise<number> {
   const [{ count }] = await manager.query(
     `SELECT count(DISTINCT m.id)::int AS count
      FROM memberships m
      JOIN roles r ON r.organisation_id = m.organisation_id AND r.built_in_key = 'owner'
      WHERE m.organisation_id = $1 AND m.status = 'ACTIVE'
-       AND (EXISTS (SELECT 1 FROM membership_roles mr WHERE mr.membership_id = m.id AND mr.role_id = r.id)
+       AND (EXISTS (SELECT 1 FROM membership_roles mr WHERE mr.membership_id = m.id AND mr.role_id = r.id AND ${permanentGrant('mr')})
          OR EXISTS (SELECT 1 FROM team_members tm JOIN team_roles tr ON tr.team_id = tm.team_id
-                    WHERE tm.membership_id = m.id AND tr.role_id = r.id))`,
+                    WHERE tm.membership_id = m.id AND tr.role_id = r.id AND ${permanentGrant('tm')}))`,
     [organisationId],
   );
   return count;
@@ -35,8 +39,8 @@ export async function assertOwnerRemains(manager: EntityManager, organisationId:
 export async function holdsOwner(manager: EntityManager, membershipId: string): Promise<boolean> {
   const rows = await manager.query(
     `SELECT 1 FROM memberships m JOIN roles r ON r.organisation_id = m.organisation_id AND r.built_in_key = 'owner'
-     WHERE m.id = $1 AND (EXISTS (SELECT 1 FROM membership_roles mr WHERE mr.membership_id = m.id AND mr.role_id = r.id)
-       OR EXISTS (SELECT 1 FROM team_members tm JOIN team_roles tr ON tr.team_id = tm.team_id WHERE tm.membership_id = m.id AND tr.role_id = r.id))`,
+     WHERE m.id = $1 AND (EXISTS (SELECT 1 FROM membership_roles mr WHERE mr.membership_id = m.id AND mr.role_id = r.id AND ${liveGrant('mr')})
+       OR EXISTS (SELECT 1 FROM team_members tm JOIN team_roles tr ON tr.team_id = tm.team_id WHERE tm.membership_id = m.id AND tr.role_id = r.id AND ${liveGrant('tm')}))`,
     [membershipId],
   );
   return rows.length > 0;

@@ -1,3 +1,4 @@
+import { liveGrant } from '../access/grant-expiry';
 import type { DataSource } from 'typeorm';
 import type { RequestContext } from '../core/context/request-context';
 import { countWhere, escapeLike } from '../core/database/sql';
@@ -82,12 +83,12 @@ export class MemberDirectoryService {
     if (filter.roleId !== undefined && filter.roleId !== null) {
       if (!isId(filter.roleId)) throw badInput('roleId is not an id', { field: 'roleId' });
       parameters.push(filter.roleId);
-      clauses.push(`EXISTS (SELECT 1 FROM membership_roles mr WHERE mr.membership_id = m.id AND mr.role_id = $${parameters.length})`);
+      clauses.push(`EXISTS (SELECT 1 FROM membership_roles mr WHERE mr.membership_id = m.id AND mr.role_id = $${parameters.length} AND ${liveGrant('mr')})`);
     }
     if (filter.teamId !== undefined && filter.teamId !== null) {
       if (!isId(filter.teamId)) throw badInput('teamId is not an id', { field: 'teamId' });
       parameters.push(filter.teamId);
-      clauses.push(`EXISTS (SELECT 1 FROM team_members tm WHERE tm.membership_id = m.id AND tm.team_id = $${parameters.length})`);
+      clauses.push(`EXISTS (SELECT 1 FROM team_members tm WHERE tm.membership_id = m.id AND tm.team_id = $${parameters.length} AND ${liveGrant('tm')})`);
     }
     return clauses;
   }

@@ -7,4 +7,6 @@ export class MembershipRoleEntity {
   @PrimaryColumn({ name: 'role_id', type: 'uuid' }) roleId!: string;
   @Column({ name: 'organisation_id', type: 'uuid' }) organisationId!: string;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+  /** null: permanent; else the grant counts until then (grant-expiry.ts). */
+  @Column({ name: 'expires_at', type: 'timestamptz', nullable: true }) expiresAt!: Date | null;
 }

@@ -18,7 +18,7 @@ export class MembershipWriter {
   async join(
     manager: EntityManager,
     ctx: RequestContext | null,
-    options: { organisationId: string; userId: string; builtInRole?: string; roleIds?: string[]; status: MembershipStatus; via: string },
+    options: { organisationId: string; userId: string; builtInRole?: string; roleIds?: string[]; status: MembershipStatus; via: string; rolesExpireAt?: Date | null },
   ): Promise<{ membership: MembershipEntity; created: boolean }> {
     const existing = await manager.findOneBy(MembershipEntity, { organisationId: options.organisationId, userId: options.userId });
     if (existing) return { membership: existing, created: false };
@@ -34,13 +34,14 @@ export class MembershipWriter {
       { name: 'membership_id', type: 'uuid', value: membership.id },
       { name: 'role_id', type: 'uuid', values: [...new Set(roleIds)] },
       { name: 'organisation_id', type: 'uuid', value: options.organisationId },
+      { name: 'expires_at', type: 'timestamptz', value: options.rolesExpireAt ?? null },
     ]);
     await this.audit.record(manager, ctx, {
       organisationId: options.organisationId,
       action: 'member.joined',
       targetType: 'Membership',
       targetId: membership.id,
-      details: { userId: options.userId, status: options.status, via: options.via, roleIds: [...new Set(roleIds)] },
+      details: { userId: options.userId, status: options.status, via: options.via, roleIds: [...new Set(roleIds)], ...(options.rolesExpireAt ? { rolesExpireAt: options.rolesExpireAt } : {}) },
       actorUserId: ctx?.userId ?? options.userId,
     });
     emitEvent(manager, ctx, {

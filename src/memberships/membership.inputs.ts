@@ -22,6 +22,11 @@ export class AssignRolesInput {
   @Field(() => [ID], { description: `At most ${MAX_ASSIGN_ROLES} roles of the organisation; may be empty with REPLACE (removes every direct role)` })
   @ArrayMaxSize(MAX_ASSIGN_ROLES) roleIds!: string[];
   @Field(() => RoleAssignmentMode) @IsEnum(RoleAssignmentMode) mode!: RoleAssignmentMode;
+  @Field(() => Date, {
+    nullable: true,
+    description: 'ADD and REPLACE: the grants end then (time-bound access; in the future; never for Owner). Absent: permanent. Re-granting a held role sets its end to this',
+  })
+  expiresAt?: Date | null;
 }
 
 export enum MemberOrderField {

@@ -6,7 +6,7 @@ import { RoleType, type RoleView } from '../roles/role.type';
 import type { UserEntity } from '../users/user.entity';
 import { UserType, userView } from '../users/user.type';
 import type { MembershipEntity } from './membership.entity';
-import { MembershipType, type MembershipView } from './membership.type';
+import { MembershipType, RoleGrantType, type MembershipView } from './membership.type';
 import { TeamMembershipType, type TeamPlaceView } from '../teams/team.type';
 
 @Resolver(() => MembershipType)
@@ -30,6 +30,19 @@ export class MembershipResolver {
   @FieldResolver(() => [RoleType], { description: 'Roles held directly (not through teams)' })
   async roles(@Ctx() ctx: RequestContext, @Root() membership: MembershipEntity): Promise<RoleView[]> {
     return ctx.loaders.rolesByMembershipId.load(membership.id);
+  }
+
+  @FieldResolver(() => [RoleGrantType], { description: 'Roles held directly (not through teams), each with the end of a time-bound grant' })
+  async roleGrants(@Ctx() ctx: RequestContext, @Root() membership: MembershipView): Promise<RoleGrantType[]> {
+    const roles = await ctx.loaders.rolesByMembershipId.load(membership.id);
+    const own = membership.userId === ctx.userId;
+    return roles.map(({ grantExpiresAt, ...role }) => ({
+      organisationId: membership.organisationId,
+      userId: membership.userId,
+      viaTeamId: membership.viaTeamId,
+      role: own ? Object.assign(Object.create(Object.getPrototypeOf(role)), role, { heldByViewer: true }) : Object.assign(Object.create(Object.getPrototypeOf(role)), role),
+      expiresAt: grantExpiresAt ?? null,
+    }));
   }
 
   @FieldResolver(() => Boolean, {

@@ -33,6 +33,8 @@ export const membershipRules: RuleMap = {
   Organisation: {
     members: holdsOnParent('members:read', 'id'),
   },
+  // As the membership it belongs to (the grant carries its organisation, user and way of reaching it).
+  RoleGrant: { '*': readsMembership },
   MembershipConnection: { '*': allow },
   MembershipEdge: { '*': allow },
 };

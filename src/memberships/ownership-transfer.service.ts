@@ -73,9 +73,11 @@ export class OwnershipTransferService {
       }
       if (await holdsOwner(manager, to.id)) throw conflict('The recipient is already an Owner', { field: 'toMembershipId' });
       await manager.query('DELETE FROM membership_roles WHERE membership_id = $1 AND role_id = $2', [from.id, ownerRoleId]);
+      // Both for good: a time-bound Admin grant the caller held becomes permanent.
       await manager.query(
         `INSERT INTO membership_roles (membership_id, role_id, organisation_id)
-         VALUES ($1, $2, $4), ($3, $5, $4) ON CONFLICT DO NOTHING`,
+         VALUES ($1, $2, $4), ($3, $5, $4)
+         ON CONFLICT (membership_id, role_id, organisation_id) DO UPDATE SET expires_at = NULL`,
         [from.id, adminRoleId, to.id, organisationId, ownerRoleId],
       );
       await assertOwnerRemains(manager, organisationId);

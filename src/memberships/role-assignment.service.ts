@@ -3,7 +3,7 @@ import type { AccessSnapshot } from '../access/access-snapshot';
 import { assertCanGrant } from '../access/escalation-guard';
 import type { AuditRecord, AuditService } from '../audit/audit.service';
 import type { RequestContext } from '../core/context/request-context';
-import { AppError, badInput, ErrorCode, forbidden } from '../core/errors';
+import { AppError, badInput, ErrorCode, forbidden, notFound } from '../core/errors';
 import { isId } from '../core/ids';
 import { recordRefusal } from '../core/observability/authz-metrics';
 import type { PermissionCatalogue } from '../core/permissions/permission-catalogue';
@@ -19,6 +19,41 @@ import { insertMany } from '../core/database/bulk-insert';
 import { emitEvents } from '../events/event-emitter';
 import { rolesChangedEvents } from '../events/event-payloads';
 import { mutationPermissions } from '../core/authz/mutation-permissions';
+import { assertNotTimeBoundOwner, grantExpiryInput, liveGrant } from '../access/grant-expiry';
+
+/**
+ * Grants direct roles (every membership × every role) in one statement with array parameters (up to
+ * 500 × 100 links; a VALUES list would need 3 bind parameters a row), ending at `expiresAt` (null:
+ * permanent). A link already there: 'set' gives it this end (a re-grant says what the grant now is,
+ * an expired one not yet swept included); 'extend' never shortens it nor makes a permanent one
+ * time-bound (an approved elevation for a role already held).
+ */
+export async function upsertGrants(
+  manager: EntityManager,
+  organisationId: string,
+  membershipIds: readonly string[],
+  roleIds: readonly string[],
+  expiresAt: Date | null,
+  onExisting: 'set' | 'extend',
+): Promise<void> {
+  await insertMany(
+    manager,
+    'membership_roles',
+    [
+      { name: 'membership_id', type: 'uuid', values: membershipIds.flatMap((membershipId) => roleIds.map(() => membershipId)) },
+      { name: 'role_id', type: 'uuid', values: membershipIds.flatMap(() => roleIds) },
+      { name: 'organisation_id', type: 'uuid', value: organisationId },
+      { name: 'expires_at', type: 'timestamptz', value: expiresAt },
+    ],
+    {
+      onConflict:
+        onExisting === 'set'
+          ? '(membership_id, role_id, organisation_id) DO UPDATE SET expires_at = EXCLUDED.expires_at'
+          : `(membership_id, role_id, organisation_id) DO UPDATE SET expires_at = CASE
+               WHEN membership_roles.expires_at IS NULL THEN NULL ELSE greatest(membership_roles.expires_at, EXCLUDED.expires_at) END`,
+    },
+  );
+}
 
 /** One direct role to take away from one member, and on whose authority (their snapshot). */
 export interface GrantRevocation {
@@ -86,6 +121,9 @@ export class RoleAssignmentService {
     const roles = await this.dataSource.getRepository(RoleEntity).findBy({ id: In(roleIds.filter(isId)), organisationId: organisation.id });
     const unknownRoles = roleIds.filter((id) => !roles.some((role) => role.id === id));
     if (unknownRoles.length > 0) throw badInput(`Unknown roles: ${unknownRoles.join(', ')}`, { field: 'roleIds', unknown: unknownRoles });
+    const expiresAt = grantExpiryInput(input.expiresAt, 'expiresAt');
+    if (expiresAt !== null && input.mode === RoleAssignmentMode.REMOVE) throw badInput('expiresAt applies to ADD and REPLACE', { field: 'expiresAt' });
+    assertNotTimeBoundOwner(roles, expiresAt, 'expiresAt');
     if (input.mode !== RoleAssignmentMode.REMOVE) assertCanGrant(snapshot, roles, this.catalogue, organisation.permissionBoundary);
 
     await runTransaction(this.dataSource, async (manager) => {
@@ -102,17 +140,7 @@ export class RoleAssignmentService {
         );
       }
       if (input.mode !== RoleAssignmentMode.REMOVE && roleIds.length > 0) {
-        // Up to 500 × 100 links: one statement with array parameters (a VALUES list would need 3 bind parameters a row).
-        await insertMany(
-          manager,
-          'membership_roles',
-          [
-            { name: 'membership_id', type: 'uuid', values: membershipIds.flatMap((membershipId) => roleIds.map(() => membershipId)) },
-            { name: 'role_id', type: 'uuid', values: membershipIds.flatMap(() => roleIds) },
-            { name: 'organisation_id', type: 'uuid', value: organisation.id },
-          ],
-          { onConflict: 'DO NOTHING' },
-        );
+        await upsertGrants(manager, organisation.id, membershipIds, roleIds, expiresAt, 'set');
       }
       await assertOwnerRemains(manager, organisation.id);
       const changes = membershipIds.map((membershipId) => {
@@ -121,12 +149,32 @@ export class RoleAssignmentService {
         return { membershipId, userId: memberships.find((membership) => membership.id === membershipId)?.userId ?? null, before, after };
       });
       // One event per member, its membership as the target, all in one statement.
-      await this.audit.recordMany(manager, ctx, changes.map((change) => memberRolesEvent(organisation.id, input.mode, roleIds, change)));
+      await this.audit.recordMany(manager, ctx, changes.map((change) => memberRolesEvent(organisation.id, input.mode, roleIds, change, expiresAt ? { expiresAt } : {})));
       emitEvents(manager, ctx, rolesChangedEvents(organisation.id, changes));
     });
     ctx.invalidateAccess();
     for (const id of membershipIds) ctx.loaders.rolesByMembershipId.clear(id);
     return membershipIds.map((id) => memberships.find((membership) => membership.id === id) as MembershipEntity);
+  }
+
+  /**
+   * Grants one member one role until `expiresAt` inside the caller's transaction, which locked the
+   * organisation first and checked the escalation rules (an approved elevation request): the role is
+   * locked as assignRoles locks it, a grant already held is never shortened nor made time-bound
+   * ('extend'), and it is audited and evented as assignRoles ADD.
+   */
+  async grantUntil(manager: EntityManager, ctx: RequestContext | null, organisationId: string, membershipId: string, roleId: string, expiresAt: Date, details: Record<string, unknown> = {}): Promise<void> {
+    await lockGrantedRoles(manager, organisationId, [roleId], 'field');
+    const [member]: { user_id: string; role_ids: string[] }[] = await manager.query(
+      `SELECT m.user_id, ARRAY(SELECT l.role_id FROM membership_roles l WHERE l.membership_id = m.id AND ${liveGrant('l')}) AS role_ids
+       FROM memberships m WHERE m.id = $1 AND m.organisation_id = $2`,
+      [membershipId, organisationId],
+    );
+    if (!member) throw notFound('Membership');
+    await upsertGrants(manager, organisationId, [membershipId], [roleId], expiresAt, 'extend');
+    const change = { membershipId, userId: member.user_id, before: member.role_ids, after: [...new Set([...member.role_ids, roleId])] };
+    await this.audit.record(manager, ctx, memberRolesEvent(organisationId, RoleAssignmentMode.ADD, [roleId], change, { expiresAt, ...details }));
+    emitEvents(manager, ctx, rolesChangedEvents(organisationId, [change]));
   }
 
   /**

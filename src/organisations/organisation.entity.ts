@@ -10,6 +10,8 @@ export class OrganisationEntity {
   @Column({ name: 'invitation_expiry_days', type: 'integer', default: 7 }) invitationExpiryDays!: number;
   /** The MFA policy's `requiredForAll` (see src/access/mfa-policy.ts). */
   @Column({ name: 'require_mfa', type: 'boolean', default: false }) requireMfa!: boolean;
+  /** The longest elevation request, in hours (1–720). */
+  @Column({ name: 'max_elevation_hours', type: 'integer', default: 8 }) maxElevationHours!: number;
   /** The MFA policy's `requiredForRoleIds`: roles of this organisation. */
   @Column({ name: 'mfa_required_role_ids', type: 'uuid', array: true, default: () => "'{}'" }) mfaRequiredRoleIds!: string[];
   /** The MFA policy's `graceUntil`: until then it withholds nothing (null: no grace period). */

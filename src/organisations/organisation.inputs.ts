@@ -28,6 +28,8 @@ export class MfaPolicyInput {
 export class UpdateOrganisationInput {
   @Field(() => String, { nullable: true }) @IsOptional() @IsString() @MinLength(1) @MaxLength(200) @Matches(/\S/, { message: 'name must not be blank' }) name?: string;
   @Field(() => Int, { nullable: true }) @IsOptional() @IsInt() @Min(1) @Max(30) invitationExpiryDays?: number;
+  @Field(() => Int, { nullable: true, description: 'The longest elevation a member may request, in hours (1–720)' })
+  @IsOptional() @IsInt() @Min(1) @Max(720) maxElevationHours?: number;
   @Field(() => Boolean, { nullable: true }) @IsOptional() @IsBoolean() requireMfa?: boolean;
   @Field(() => Boolean, { nullable: true }) @IsOptional() @IsBoolean() requireApproval?: boolean;
   @Field(() => [String], { nullable: true }) @IsOptional() @ArrayMaxSize(100) allowedEmailDomains?: string[];

@@ -53,9 +53,9 @@ export class OrganisationResolver {
 
   @FieldResolver(() => OrganisationSettingsType)
   settings(@Root() organisation: OrganisationEntity): OrganisationSettingsType {
-    const { id, invitationExpiryDays, requireMfa, requireApproval, allowedEmailDomains, autoJoinDomains } = organisation;
+    const { id, invitationExpiryDays, requireMfa, requireApproval, allowedEmailDomains, autoJoinDomains, maxElevationHours } = organisation;
     // One source of truth: requiredForAll is requireMfa.
     const mfaPolicy = { organisationId: id, requiredForRoleIds: organisation.mfaRequiredRoleIds ?? [], requiredForAll: requireMfa, graceUntil: organisation.mfaGraceUntil ?? null };
-    return { organisationId: id, invitationExpiryDays, requireMfa, mfaPolicy, requireApproval, allowedEmailDomains, autoJoinDomains };
+    return { organisationId: id, invitationExpiryDays, requireMfa, mfaPolicy, requireApproval, allowedEmailDomains, autoJoinDomains, maxElevationHours };
   }
 }

@@ -221,6 +221,7 @@ export class OrganisationService {
     const changes: Partial<OrganisationEntity> = {};
     if (input.name !== undefined && input.name !== null) changes.name = input.name.trim();
     if (input.invitationExpiryDays !== undefined && input.invitationExpiryDays !== null) changes.invitationExpiryDays = input.invitationExpiryDays;
+    if (input.maxElevationHours !== undefined && input.maxElevationHours !== null) changes.maxElevationHours = input.maxElevationHours;
     if (input.requireMfa !== undefined && input.requireMfa !== null) changes.requireMfa = input.requireMfa;
     if (input.requireApproval !== undefined && input.requireApproval !== null) changes.requireApproval = input.requireApproval;
     if (input.allowedEmailDomains) changes.allowedEmailDomains = normaliseDomains(input.allowedEmailDomains, 'allowedEmailDomains');

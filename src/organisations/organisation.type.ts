@@ -46,6 +46,7 @@ export class OrganisationSettingsType {
   @Field(() => Int, { description: 'Days an invitation stays valid (1–30)' }) invitationExpiryDays!: number;
   @Field(() => Boolean, { description: 'Members need a second factor in their token to act here (mfaPolicy.requiredForAll)' }) requireMfa!: boolean;
   @Field(() => MfaPolicyType, { description: 'MFA per role, or for everyone, with a grace period' }) mfaPolicy!: MfaPolicyType;
+  @Field(() => Int, { description: 'The longest elevation a member may request (requestElevation), in hours (1–720)' }) maxElevationHours!: number;
   @Field(() => Boolean, { description: 'People who join by domain or invitation wait for approval' }) requireApproval!: boolean;
   @Field(() => [String], { description: 'Invitations only to these email domains (empty: any)' }) allowedEmailDomains!: string[];
   @Field(() => [String], { description: 'Verified emails of these domains join on first sign-in; only domains this organisation verified (see Organisation.domains)' }) autoJoinDomains!: string[];

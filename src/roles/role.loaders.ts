@@ -1,3 +1,4 @@
+import { liveGrant } from '../access/grant-expiry';
 import DataLoader from 'dataloader';
 import { In, type DataSource } from 'typeorm';
 import { isId } from '../core/ids';
@@ -31,7 +32,7 @@ export function createRoleLoaders(dataSource: DataSource) {
     }),
     assignedCountByRoleId: new DataLoader<string, number>(async (roleIds) => {
       const rows: { role_id: string; count: string }[] = await dataSource.query(
-        'SELECT role_id, count(*) AS count FROM membership_roles WHERE role_id = ANY($1::uuid[]) GROUP BY role_id',
+        `SELECT role_id, count(*) AS count FROM membership_roles l WHERE role_id = ANY($1::uuid[]) AND ${liveGrant('l')} GROUP BY role_id`,
         [roleIds.filter(isId)],
       );
       const byId = new Map(rows.map((row) => [row.role_id, Number(row.count)]));

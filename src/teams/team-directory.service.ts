@@ -1,3 +1,4 @@
+import { liveGrant } from '../access/grant-expiry';
 import type { DataSource } from 'typeorm';
 import type { RequestContext } from '../core/context/request-context';
 import { countWhere, escapeLike } from '../core/database/sql';
@@ -61,9 +62,9 @@ export class TeamDirectoryService {
   async members(ctx: RequestContext, team: TeamEntity, args: PageArgs): Promise<Connection<TeamMemberEntity>> {
     const page = await this.paginator.page<Record<string, any>>(args, {
       scope: JSON.stringify(['team-members', team.id]),
-      select: `tm.team_id, tm.membership_id, tm.organisation_id, tm.role, tm.added_at, ${MEMBERSHIP_COLUMNS}`,
+      select: `tm.team_id, tm.membership_id, tm.organisation_id, tm.role, tm.added_at, tm.expires_at, ${MEMBERSHIP_COLUMNS}`,
       from: 'team_members tm JOIN memberships m ON m.id = tm.membership_id',
-      where: ['tm.team_id = $1'],
+      where: ['tm.team_id = $1', liveGrant('tm')],
       parameters: [team.id],
       key: [
         { sql: "CASE tm.role WHEN 'MANAGER' THEN 0 ELSE 1 END", kind: 'int' },

@@ -9,4 +9,6 @@ export class TeamMemberEntity {
   @Column({ name: 'organisation_id', type: 'uuid' }) organisationId!: string;
   @Column({ type: 'text', default: TeamMemberRole.MEMBER }) role!: TeamMemberRole;
   @CreateDateColumn({ name: 'added_at', type: 'timestamptz' }) addedAt!: Date;
+  /** null: permanent; else the place (and what the team grants through it) ends then. */
+  @Column({ name: 'expires_at', type: 'timestamptz', nullable: true }) expiresAt!: Date | null;
 }

@@ -19,8 +19,9 @@ import type { TeamEntity } from './team.entity';
 import { runTransaction } from '../core/database/transaction';
 import { emitEvent, emitEvents } from '../events/event-emitter';
 import { mutationPermissions } from '../core/authz/mutation-permissions';
+import { assertNotTimeBoundOwner, grantExpiryInput, liveGrant } from '../access/grant-expiry';
 
-const PLACE_COLUMNS = 'team_id, membership_id, organisation_id, role, added_at';
+const PLACE_COLUMNS = 'team_id, membership_id, organisation_id, role, added_at, expires_at';
 
 /** One team place to remove, and on whose authority (their snapshot). */
 export interface PlaceRemoval {
@@ -58,15 +59,21 @@ export class TeamMembershipService {
    */
   async add(ctx: RequestContext, input: TeamMemberInput): Promise<TeamMemberEntity> {
     const { team, snapshot, organisation } = await this.authorisePlace(ctx, input, 'addTeamMember');
+    const expiresAt = grantExpiryInput(input.expiresAt, 'expiresAt');
     const place = await runTransaction(this.dataSource, async (manager) => {
       await lockOrganisation(manager, team.organisationId);
       await reloadTeam(manager, team);
       const userId = await this.memberOf(manager, team, input.membershipId);
-      assertCanGrant(snapshot, await grantedRoles(manager, team.id), this.catalogue, organisation.permissionBoundary);
+      const granted = await grantedRoles(manager, team.id);
+      assertNotTimeBoundOwner(granted, expiresAt, 'expiresAt');
+      assertCanGrant(snapshot, granted, this.catalogue, organisation.permissionBoundary);
+      // A place that has expired (and is not swept yet) is no place: adding the member again replaces it.
       const rows: Record<string, unknown>[] = await manager.query(
-        `INSERT INTO team_members (team_id, membership_id, organisation_id, role) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (team_id, membership_id, organisation_id) DO NOTHING RETURNING ${PLACE_COLUMNS}`,
-        [team.id, input.membershipId, team.organisationId, input.role],
+        `INSERT INTO team_members (team_id, membership_id, organisation_id, role, expires_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (team_id, membership_id, organisation_id) DO UPDATE SET role = EXCLUDED.role, expires_at = EXCLUDED.expires_at, added_at = now()
+           WHERE NOT ${liveGrant('team_members')}
+         RETURNING ${PLACE_COLUMNS}`,
+        [team.id, input.membershipId, team.organisationId, input.role, expiresAt],
       );
       if (rows.length === 0) throw conflict('The member is already in this team');
       await this.audit.record(manager, ctx, {
@@ -74,9 +81,9 @@ export class TeamMembershipService {
         action: 'team.member-added',
         targetType: 'Team',
         targetId: team.id,
-        details: { membershipId: input.membershipId, userId, role: input.role },
+        details: { membershipId: input.membershipId, userId, role: input.role, expiresAt },
       });
-      emitEvent(manager, ctx, { organisationId: team.organisationId, type: 'team.member_added', objectId: team.id, data: { teamId: team.id, membershipId: input.membershipId, userId, role: input.role } });
+      emitEvent(manager, ctx, { organisationId: team.organisationId, type: 'team.member_added', objectId: team.id, data: { teamId: team.id, membershipId: input.membershipId, userId, role: input.role, expiresAt } });
       return teamPlaceFromRow(rows[0]);
     });
     this.forget(ctx, team, input.membershipId);
@@ -85,6 +92,7 @@ export class TeamMembershipService {
 
   /** Moves a member between MANAGER and MEMBER; asking for the current role changes nothing. */
   async setRole(ctx: RequestContext, input: TeamMemberInput): Promise<TeamMemberEntity> {
+    if (input.expiresAt !== null && input.expiresAt !== undefined) throw badInput('expiresAt applies to addTeamMember', { field: 'expiresAt' });
     const { team, snapshot, organisation } = await this.authorisePlace(ctx, input, 'setTeamMemberRole');
     const place = await runTransaction(this.dataSource, async (manager) => {
       await lockOrganisation(manager, team.organisationId);
@@ -215,7 +223,7 @@ export class TeamMembershipService {
   /** The membership's place in the team; not in the team (or not a membership of ours) is BAD_USER_INPUT. */
   private async placeOf(manager: EntityManager, team: TeamEntity, membershipId: string): Promise<TeamMemberEntity> {
     const rows: Record<string, unknown>[] = isId(membershipId)
-      ? await manager.query(`SELECT ${PLACE_COLUMNS} FROM team_members WHERE team_id = $1 AND membership_id = $2 FOR UPDATE`, [team.id, membershipId])
+      ? await manager.query(`SELECT ${PLACE_COLUMNS} FROM team_members tm WHERE team_id = $1 AND membership_id = $2 AND ${liveGrant('tm')} FOR UPDATE`, [team.id, membershipId])
       : [];
     if (rows.length === 0) throw badInput('The membership is not in this team', { field: 'membershipId' });
     return teamPlaceFromRow(rows[0]);

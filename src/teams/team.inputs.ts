@@ -22,4 +22,9 @@ export class TeamMemberInput {
   @Field(() => ID) teamId!: string;
   @Field(() => ID, { description: "A membership of the team's organisation" }) membershipId!: string;
   @Field(() => TeamMemberRole, { defaultValue: TeamMemberRole.MEMBER }) @IsEnum(TeamMemberRole) role!: TeamMemberRole;
+  @Field(() => Date, {
+    nullable: true,
+    description: 'addTeamMember: the place (and what the team grants through it) ends then (time-bound access; in the future; not in a team granting Owner). Absent: permanent',
+  })
+  expiresAt?: Date | null;
 }

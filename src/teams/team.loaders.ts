@@ -1,3 +1,4 @@
+import { liveGrant } from '../access/grant-expiry';
 import DataLoader from 'dataloader';
 import { In, type DataSource } from 'typeorm';
 import { isId } from '../core/ids';
@@ -29,11 +30,11 @@ export function createTeamLoaders(dataSource: DataSource) {
     teamById,
     teamPlacesByMembershipId: new DataLoader<string, TeamMemberEntity[]>(async (membershipIds) => {
       const rows: Record<string, any>[] = await dataSource.query(
-        `SELECT tm.team_id, tm.membership_id, tm.organisation_id, tm.role, tm.added_at,
+        `SELECT tm.team_id, tm.membership_id, tm.organisation_id, tm.role, tm.added_at, tm.expires_at,
                 t.id AS t_id, t.organisation_id AS t_organisation_id, t.name AS t_name, t.description AS t_description,
                 t.created_at AS t_created_at, t.updated_at AS t_updated_at
          FROM team_members tm JOIN teams t ON t.id = tm.team_id
-         WHERE tm.membership_id = ANY($1::uuid[]) ORDER BY lower(t.name), t.id`,
+         WHERE tm.membership_id = ANY($1::uuid[]) AND ${liveGrant('tm')} ORDER BY lower(t.name), t.id`,
         [membershipIds.filter(isId)],
       );
       for (const row of rows) teamById.prime(row.t_id, teamFromRow(row, 't_'));
@@ -51,7 +52,7 @@ export function createTeamLoaders(dataSource: DataSource) {
     }),
     memberCountByTeamId: new DataLoader<string, number>(async (teamIds) => {
       const rows: { team_id: string; count: number }[] = await dataSource.query(
-        'SELECT team_id, count(*)::int AS count FROM team_members WHERE team_id = ANY($1::uuid[]) GROUP BY team_id',
+        `SELECT team_id, count(*)::int AS count FROM team_members tm WHERE team_id = ANY($1::uuid[]) AND ${liveGrant('tm')} GROUP BY team_id`,
         [teamIds.filter(isId)],
       );
       const byId = new Map(rows.map((row) => [row.team_id, row.count]));

@@ -21,5 +21,6 @@ export function teamPlaceFromRow(row: Record<string, any>): TeamMemberEntity {
     organisationId: row.organisation_id,
     role: row.role,
     addedAt: row.added_at,
+    expiresAt: row.expires_at ?? null,
   });
 }

@@ -21,6 +21,7 @@ export class TeamMembershipType {
   membershipId!: string;
   @Field(() => TeamMemberRole) role!: TeamMemberRole;
   @Field(() => Date) addedAt!: Date;
+  @Field(() => Date, { nullable: true, description: 'When this place ends (time-bound access); null: permanent' }) expiresAt!: Date | null;
 }
 
 export const { ConnectionType: TeamConnection } = connectionTypes(TeamType, 'Team');

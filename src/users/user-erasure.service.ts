@@ -1,3 +1,4 @@
+import { permanentGrant } from '../access/grant-expiry';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AuditRecord, AuditService } from '../audit/audit.service';
 import type { RequestContext } from '../core/context/request-context';
@@ -16,8 +17,8 @@ const ERASED_DOMAIN = 'erased.invalid';
 // An active membership holding Owner directly or through a team (as last-owner-guard counts them).
 const HOLDS_OWNER = `m.status = 'ACTIVE' AND EXISTS (
   SELECT 1 FROM roles r WHERE r.organisation_id = m.organisation_id AND r.built_in_key = 'owner'
-    AND (EXISTS (SELECT 1 FROM membership_roles mr WHERE mr.membership_id = m.id AND mr.role_id = r.id)
-      OR EXISTS (SELECT 1 FROM team_members tm JOIN team_roles tr ON tr.team_id = tm.team_id WHERE tm.membership_id = m.id AND tr.role_id = r.id)))`;
+    AND (EXISTS (SELECT 1 FROM membership_roles mr WHERE mr.membership_id = m.id AND mr.role_id = r.id AND ${permanentGrant('mr')})
+      OR EXISTS (SELECT 1 FROM team_members tm JOIN team_roles tr ON tr.team_id = tm.team_id WHERE tm.membership_id = m.id AND tr.role_id = r.id AND ${permanentGrant('tm')})))`;
 
 /**
  * `eraseUser` (GDPR erasure, README "Audit log and erasure"): the person's identity leaves the database,

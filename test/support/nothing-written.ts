@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 export const APPLICATION_TABLES = [
   'organisations', 'users', 'memberships', 'membership_roles', 'roles', 'teams', 'team_members', 'team_roles',
   'invitations', 'invitation_roles', 'invitation_teams', 'email_outbox', 'audit_events', 'organisation_domains',
-  'events', 'webhook_endpoints', 'webhook_deliveries', 'review_campaigns', 'review_items',
+  'events', 'webhook_endpoints', 'webhook_deliveries', 'review_campaigns', 'review_items', 'elevation_requests',
 ];
 
 async function snapshot(dataSource: DataSource, extra?: () => Promise<unknown>): Promise<Record<string, unknown>> {

@@ -71,6 +71,7 @@ async function startOn(idp: TestIdentityProvider, database: SuiteDatabase, envir
     WEBHOOK_POLL_INTERVAL_MS: '0',
     EVENT_SWEEP_INTERVAL_MS: '0',
     REVIEW_CAMPAIGN_SWEEP_INTERVAL_MS: '0',
+    GRANT_EXPIRY_SWEEP_INTERVAL_MS: '0',
     ORGANISATION_PURGE_SWEEP_INTERVAL_MS: '0',
     // Test receivers listen on 127.0.0.1.
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',

@@ -2,9 +2,9 @@ import { requireDecidableItem } from '../../campaigns/review-campaign-access';
 import { requireInvitee } from '../../invitations/invitation-acceptance-access';
 import { ownerRefusal } from '../../memberships/ownership-transfer.service';
 import { requireManageableEndpoint, requireWebhookScope } from '../../webhooks/webhook-access';
-import { forbidden, notFound } from '../errors';
+import { AppError, ErrorCode, forbidden, notFound, organisationRefused } from '../errors';
 import { isId } from '../ids';
-import { decidedBy, holdsIn, holdsOn, platformAdmin, signedIn, type Declaration } from './object-rules';
+import { decidedBy, demandOf, holdsIn, holdsOn, platformAdmin, signedIn, type Declaration } from './object-rules';
 
 /**
  * What every mutation and every query entry point needs, in one place (README "Authorization
@@ -92,6 +92,31 @@ export const mutationPermissions = {
     const principal = ctx.requirePrincipal();
     if (!principal.isPlatformAdmin && args.id !== principal.user.id) throw forbidden('Only platform administrators erase other users');
     return { object: undefined, organisationId: null, snapshot: null };
+  }),
+  // time-bound access: elevation requests (the request is loaded by the elevation service, as its list shows it)
+  requestElevation: decidedBy('activeMemberOf(organisation(input.organisationId)): any active member may ask', [], true, async (ctx, args) => {
+    ctx.requirePrincipal();
+    const organisationId = args.input?.organisationId;
+    if (!isId(organisationId)) throw notFound('Organisation');
+    const snapshot = await ctx.access(organisationId);
+    if (!snapshot.active || snapshot.membershipId === null) {
+      if (snapshot.refusal) throw organisationRefused(snapshot.refusal);
+      if (snapshot.mfaRequired) throw new AppError(ErrorCode.MFA_REQUIRED);
+      throw notFound('Organisation');
+    }
+    return { object: undefined, organisationId, snapshot };
+  }),
+  decideElevation: decidedBy("decidesElevation(members:assign-roles, elevationRequest(id); never your own)", ['members:assign-roles'], true, async (ctx, args) => {
+    const request = await ctx.services.elevation.requireVisible(ctx, args.id);
+    const snapshot = await ctx.access(request.organisationId);
+    demandOf(snapshot, 'members:assign-roles', 'ElevationRequest');
+    if (request.requesterMembershipId === snapshot.membershipId) throw forbidden('You cannot decide your own elevation request');
+    return { object: request, organisationId: request.organisationId, snapshot };
+  }),
+  cancelElevation: decidedBy('requester(elevationRequest(id))', [], true, async (ctx, args) => {
+    const request = await ctx.services.elevation.requireVisible(ctx, args.id);
+    if (request.requesterUserId !== ctx.userId) throw forbidden('Only the requester may cancel an elevation request');
+    return { object: request, organisationId: request.organisationId, snapshot: null };
   }),
   // access-review campaigns
   createReviewCampaign: holdsIn('access:review'),

@@ -62,6 +62,9 @@ function demand(snapshot: AccessSnapshot, permission: string, what: string, team
   throw new AppError(ErrorCode.FORBIDDEN, `Missing permission ${permission}`);
 }
 
+/** {@link demand} for declarations written by hand (`decidedBy`). */
+export const demandOf = demand;
+
 const list = (permission: string | readonly string[]) => (typeof permission === 'string' ? [permission] : [...permission]);
 
 /** Signed in; what else decides is named in `why` (and checked by the service). */

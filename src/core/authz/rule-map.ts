@@ -14,6 +14,7 @@ import { userRules } from '../../users/user.rules';
 import { eventRules } from '../../events/event.rules';
 import { webhookRules } from '../../webhooks/webhook.rules';
 import { reviewCampaignRules } from '../../campaigns/review-campaign.rules';
+import { elevationRules } from '../../elevation/elevation.rules';
 import type { RuleMap } from './apply-rules';
 import { mutationPermissions, queryPermissions } from './mutation-permissions';
 import { declarationRule, type Declaration } from './object-rules';
@@ -70,4 +71,5 @@ export const ruleMap: RuleMap = merge(
   eventRules,
   webhookRules,
   reviewCampaignRules,
+  elevationRules,
 );

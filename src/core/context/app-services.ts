@@ -29,6 +29,7 @@ import { webhookSecretSealer, webhookUrlPolicy } from '../../webhooks/create-web
 import { WebhookDeliveryService } from '../../webhooks/webhook-delivery.service';
 import { WebhookEndpointService } from '../../webhooks/webhook-endpoint.service';
 import { createReviewCampaignServices } from '../../campaigns/create-review-campaign-services';
+import { ElevationService } from '../../elevation/elevation.service';
 import type { AppConfig } from '../config';
 import { CursorCodec } from '../pagination/cursor-codec';
 import { KeysetPaginator } from '../pagination/keyset-paginator';
@@ -43,6 +44,7 @@ export function createAppServices(config: AppConfig, dataSource: DataSource, cat
   const paginator = new KeysetPaginator(dataSource, cursors);
   const domains = new OrganisationDomainService(dataSource, audit, new TxtRecordResolver({ servers: config.DNS_SERVERS, timeoutMs: config.DNS_TIMEOUT_MS, tries: config.DNS_TRIES }));
   const organisations = new OrganisationService(dataSource, audit, membershipWriter, catalogue, paginator, domains);
+  const roleAssignment = new RoleAssignmentService(dataSource, audit, catalogue);
   const services = {
     config,
     dataSource,
@@ -60,7 +62,8 @@ export function createAppServices(config: AppConfig, dataSource: DataSource, cat
     roles: new RoleService(dataSource, audit, catalogue),
     memberDirectory: new MemberDirectoryService(dataSource, paginator),
     lifecycle: new MembershipLifecycleService(dataSource, audit),
-    roleAssignment: new RoleAssignmentService(dataSource, audit, catalogue),
+    roleAssignment,
+    elevation: new ElevationService(dataSource, audit, catalogue, paginator, roleAssignment, { pendingHours: config.ELEVATION_REQUEST_PENDING_HOURS }),
     memberImport: new MemberImportService(dataSource, audit, catalogue),
     teamDirectory: new TeamDirectoryService(dataSource, paginator),
     teams: new TeamService(dataSource, audit, catalogue),

@@ -9,6 +9,7 @@ import { Webhooks1764300000001 } from '../../../migrations/1764300000001-Webhook
 import { ShardingReadyKeys1764800000000 } from '../../../migrations/1764800000000-ShardingReadyKeys';
 import { ScaleOut1764800000001 } from '../../../migrations/1764800000001-ScaleOut';
 import { ReviewCampaigns1765000000000 } from '../../../migrations/1765000000000-ReviewCampaigns';
+import { TimeBoundAccess1765500000000 } from '../../../migrations/1765500000000-TimeBoundAccess';
 import { MfaPolicy1765200000000 } from '../../../migrations/1765200000000-MfaPolicy';
 import { OrganisationLifecycle1765300000000 } from '../../../migrations/1765300000000-OrganisationLifecycle';
 import { AuditTrailInvitees1765400000000 } from '../../../migrations/1765400000000-AuditTrailInvitees';
@@ -29,4 +30,5 @@ export const migrations = [
   MfaPolicy1765200000000,
   OrganisationLifecycle1765300000000,
   AuditTrailInvitees1765400000000,
+  TimeBoundAccess1765500000000,
 ];

@@ -16,7 +16,7 @@ import { OrganisationResolver } from '../../organisations/organisation.resolver'
 import { OrganisationLifecycleResolver } from '../../organisations/organisation-lifecycle.resolver';
 import { OrganisationRolesResolver, RoleResolver } from '../../roles/role.resolver';
 import { UserResolver } from '../../users/user.resolver';
-import { AccessQueriesResolver, AccessReviewResolver, OrganisationAccessReviewResolver } from '../../access/access-review.resolver';
+import { AccessQueriesResolver, AccessReviewResolver, ExpiringGrantResolver, OrganisationAccessReviewResolver } from '../../access/access-review.resolver';
 import { AuditEventResolver, OrganisationAuditLogResolver } from '../../audit/audit-log.resolver';
 import { OrganisationDomainResolver, OrganisationDomainsResolver } from '../../domains/organisation-domain.resolver';
 import { EventConnectionResolver, EventResolver, OrganisationEventsResolver } from '../../events/event.resolver';
@@ -24,6 +24,7 @@ import { OrganisationWebhooksResolver, WebhookDeliveryResolver, WebhookEndpointR
 import { OrganisationReviewCampaignsResolver, ReviewCampaignResolver } from '../../campaigns/review-campaign.resolver';
 import { reviewCampaignReferenceResolvers } from '../../campaigns/review-campaign.reference';
 import { ReviewItemResolver, ReviewScopeResolver } from '../../campaigns/review-item.resolver';
+import { ElevationRequestResolver, OrganisationElevationRequestsResolver, ViewerElevationRequestsResolver } from '../../elevation/elevation.resolver';
 import { applyRules } from '../authz/apply-rules';
 import { ruleMap } from '../authz/rule-map';
 import { referenceResolvers } from '../federation/reference-resolvers';
@@ -53,6 +54,7 @@ export const resolverClasses = [
   OrganisationAccessReviewResolver,
   AccessReviewResolver,
   AccessQueriesResolver,
+  ExpiringGrantResolver,
   OrganisationDomainResolver,
   OrganisationDomainsResolver,
   OrganisationEventsResolver,
@@ -65,6 +67,9 @@ export const resolverClasses = [
   ReviewCampaignResolver,
   ReviewItemResolver,
   ReviewScopeResolver,
+  ElevationRequestResolver,
+  OrganisationElevationRequestsResolver,
+  ViewerElevationRequestsResolver,
 ] as const;
 
 const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])`;

@@ -1,5 +1,6 @@
 import { isEmail } from 'class-validator';
 import { CsvError, parse } from 'csv-parse/sync';
+import { grantExpiryInput } from '../../access/grant-expiry';
 import { badInput } from '../../core/errors';
 
 /** Bounds of one import (DESIGN.md §6: CSV size bounded). The byte bound stays below MAX_BODY_BYTES' default. */
@@ -9,7 +10,10 @@ export const MAX_NAME_LENGTH = 200;
 const MAX_EMAIL_LENGTH = 320;
 
 const REQUIRED_COLUMNS = ['email', 'name', 'initial_roles'] as const;
-const HEADER_TEXT = 'email,name,initial_roles[,teams]';
+const HEADER_TEXT = 'email,name,initial_roles[,teams][,expires_at]';
+/** Columns that may follow the required ones, each at most once, in any order. */
+const OPTIONAL_COLUMNS = ['teams', 'expires_at'] as const;
+type OptionalColumn = (typeof OPTIONAL_COLUMNS)[number];
 
 /** Why a whole CSV was refused, in `extensions.reason` beside BAD_USER_INPUT. */
 export enum CsvRefusal {
@@ -31,6 +35,8 @@ export interface MemberCsvRow {
   /** Trimmed, blanks dropped, distinct case-insensitively, in the file's order. */
   roleNames: string[];
   teamNames: string[];
+  /** expires_at (ISO 8601): the row's roles and team places end then; null: permanent. */
+  expiresAt: Date | null;
   errors: string[];
 }
 
@@ -52,11 +58,12 @@ export function parseMemberCsv(csv: string, limits: CsvLimits = DEFAULT_LIMITS):
   }
   const [header, ...records] = readRecords(csv).filter((record) => record.fields.some((field) => field !== ''));
   const columns = headerColumns(header?.fields);
+  const now = Date.now();
   if (records.length === 0) throw badInput('The CSV holds no member rows', { field: 'csv', reason: CsvRefusal.CSV_NO_ROWS });
   if (records.length > limits.maxRows) {
     throw badInput(`The CSV holds ${records.length} rows; at most ${limits.maxRows} are imported at once`, { field: 'csv', reason: CsvRefusal.CSV_TOO_MANY_ROWS, maxRows: limits.maxRows });
   }
-  return markDuplicates(records.map((record) => memberRow(record, columns)));
+  return markDuplicates(records.map((record) => memberRow(record, columns, now)));
 }
 
 interface CsvRecord {
@@ -84,29 +91,62 @@ function newlinesIn(fields: string[]): number {
   return fields.reduce((count, field) => count + (field.match(/\n/g)?.length ?? 0), 0);
 }
 
-/** The number of columns the header declares: 3, or 4 with `teams`. */
-function headerColumns(fields: string[] | undefined): number {
+/** The header's columns: the three required ones, then `teams` and/or `expires_at` (each at most once). */
+interface Columns {
+  names: string[];
+  index: Partial<Record<OptionalColumn, number>>;
+}
+
+function headerColumns(fields: string[] | undefined): Columns {
   const names = (fields ?? []).map((field) => field.trim().toLowerCase());
-  const matches = names.length >= 3 && names.length <= 4 && REQUIRED_COLUMNS.every((column, index) => names[index] === column) && (names.length === 3 || names[3] === 'teams');
+  const optional = names.slice(REQUIRED_COLUMNS.length);
+  const matches =
+    names.length >= 3 &&
+    REQUIRED_COLUMNS.every((column, index) => names[index] === column) &&
+    optional.every((name) => (OPTIONAL_COLUMNS as readonly string[]).includes(name)) &&
+    new Set(optional).size === optional.length;
   if (!matches) {
     const found = fields ? `; found "${fields.join(',')}"` : '; the CSV is empty';
     throw badInput(`The first line must be the header ${HEADER_TEXT}${found}`, { field: 'csv', reason: CsvRefusal.CSV_BAD_HEADER });
   }
-  return names.length;
+  const index: Columns['index'] = {};
+  optional.forEach((name, position) => {
+    index[name as OptionalColumn] = REQUIRED_COLUMNS.length + position;
+  });
+  return { names, index };
 }
 
-function memberRow(record: CsvRecord, columns: number): MemberCsvRow {
-  const [rawEmail = '', rawName = '', rawRoles = '', rawTeams = ''] = record.fields;
+function fieldCountError(columns: Columns, found: number): string {
+  if (columns.names.length === 3) return `Expected 3 fields (email,name,initial_roles), found ${found}`;
+  if (columns.names.length === 4 && columns.index.teams === 3) return `Expected 3 or 4 fields (email,name,initial_roles,teams), found ${found}`;
+  return `Expected 3 to ${columns.names.length} fields (${columns.names.join(',')}), found ${found}`;
+}
+
+function memberRow(record: CsvRecord, columns: Columns, now: number): MemberCsvRow {
+  const [rawEmail = '', rawName = '', rawRoles = ''] = record.fields;
+  const optional = (column: OptionalColumn) => (columns.index[column] === undefined ? '' : (record.fields[columns.index[column] as number] ?? ''));
   const errors: string[] = [];
-  // The teams column may be left off a row; anything else must match the header.
-  if (record.fields.length < REQUIRED_COLUMNS.length || record.fields.length > columns) {
-    errors.push(`Expected ${columns === 3 ? '3 fields (email,name,initial_roles)' : '3 or 4 fields (email,name,initial_roles,teams)'}, found ${record.fields.length}`);
+  // Trailing optional columns may be left off a row; anything else must match the header.
+  if (record.fields.length < REQUIRED_COLUMNS.length || record.fields.length > columns.names.length) {
+    errors.push(fieldCountError(columns, record.fields.length));
   }
   const email = readEmail(rawEmail.trim(), errors);
   const name = rawName.trim();
   if (name === '') errors.push('name is missing');
   else if (name.length > MAX_NAME_LENGTH) errors.push(`name is longer than ${MAX_NAME_LENGTH} characters`);
-  return { line: record.line, email: email.value, emailValid: email.valid, name, roleNames: nameList(rawRoles), teamNames: nameList(rawTeams), errors };
+  const expiresAt = readExpiry(optional('expires_at').trim(), now, errors);
+  return { line: record.line, email: email.value, emailValid: email.valid, name, roleNames: nameList(rawRoles), teamNames: nameList(optional('teams')), expiresAt, errors };
+}
+
+/** expires_at: empty for permanent grants, else an ISO 8601 instant in the future. */
+function readExpiry(raw: string, now: number, errors: string[]): Date | null {
+  if (raw === '') return null;
+  try {
+    return grantExpiryInput(raw, 'expires_at', now);
+  } catch (error) {
+    errors.push(`expires_at "${raw.slice(0, 40)}": ${(error as Error).message.replace(/^expires_at /, '')}`);
+    return null;
+  }
 }
 
 function readEmail(raw: string, errors: string[]): { value: string; valid: boolean } {

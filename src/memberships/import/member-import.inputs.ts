@@ -7,7 +7,7 @@ export class ImportMembersInput {
   @Field(() => ID) organisationId!: string;
   @Field(() => String, {
     description:
-      `CSV with the header email,name,initial_roles[,teams]; roles and teams by name (case-insensitive), comma-separated inside quotes. ` +
+      `CSV with the header email,name,initial_roles[,teams][,expires_at]; roles and teams by name (case-insensitive), comma-separated inside quotes; expires_at (ISO 8601, in the future; empty: permanent) ends the row's roles and team places then. ` +
       `At most ${MAX_CSV_BYTES} bytes and ${MAX_CSV_ROWS} rows. No roles: new members get the built-in Member role`,
   })
   @IsString() csv!: string;

@@ -9,7 +9,7 @@ const MEMBER = role('r-member', 'Member', 'member');
 const VIEWER = role('r-viewer', 'Viewer', 'viewer');
 
 const row = (line: number, email: string, roleNames: string[] = [], teamNames: string[] = [], errors: string[] = []): MemberCsvRow => ({
-  line, email, emailValid: true, name: 'N', roleNames, teamNames, errors,
+  line, email, emailValid: true, name: 'N', roleNames, teamNames, expiresAt: null, errors,
 });
 
 const lookups = (overrides: Partial<ImportLookups> = {}): ImportLookups => ({

@@ -51,6 +51,8 @@ export interface RowPlan {
   /** The existing member's direct roles before the import (empty for a new member). */
   heldRoleIds: string[];
   teamIds: string[];
+  /** The end of the grants the row adds (roles and team places); null: permanent. */
+  expiresAt: Date | null;
 }
 
 export interface ImportPlan {
@@ -96,6 +98,9 @@ function planRow(row: MemberCsvRow, lookups: IndexedLookups, policy: GrantPolicy
   const addedRoles = roles.filter((role) => !member?.roleIds.includes(role.id));
   const addedTeams = teams.filter((team) => !member?.teamIds.includes(team.id));
   errors.push(...grantRefusals(addedRoles, addedTeams, lookups.rolesById, policy));
+  if (row.expiresAt !== null && (addedRoles.some(isOwner) || addedTeams.some((team) => team.grantedRoleIds.some((id) => isOwner(lookups.rolesById.get(id)))))) {
+    errors.push('The Owner role cannot be time-bound (expires_at)');
+  }
   return {
     line: row.line,
     email: row.email,
@@ -107,8 +112,11 @@ function planRow(row: MemberCsvRow, lookups: IndexedLookups, policy: GrantPolicy
     roleIds: addedRoles.map((role) => role.id),
     heldRoleIds: member?.roleIds ?? [],
     teamIds: addedTeams.map((team) => team.id),
+    expiresAt: row.expiresAt,
   };
 }
+
+const isOwner = (role: RoleEntity | undefined) => role?.builtInKey === 'owner';
 
 function statusOf(errors: string[], member: KnownPerson | null, additions: number): ImportRowStatus {
   if (errors.length > 0) return ImportRowStatus.ERROR;

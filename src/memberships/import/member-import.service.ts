@@ -1,3 +1,4 @@
+import { liveGrant } from '../../access/grant-expiry';
 import { releaseUnverifiedEmails } from '../../users/email-ownership';
 import { maySeeContact, redactEmails } from '../../core/authz/contact-details';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -130,7 +131,7 @@ export class MemberImportService {
         targetType: 'Membership',
         targetId: row.membershipId,
         // Ids only (the user row holds the address; audit rows cannot be erased).
-        details: { line: row.line, userId: row.userId, status: row.status, userCreated: created.has(row), roleIds: row.roleIds, teamIds: row.teamIds },
+        details: { line: row.line, userId: row.userId, status: row.status, userCreated: created.has(row), roleIds: row.roleIds, teamIds: row.teamIds, expiresAt: row.expiresAt },
       })),
       {
         organisationId,
@@ -193,8 +194,8 @@ async function findPeople(manager: EntityManager, organisationId: string, rows: 
   if (emails.length === 0) return new Map();
   const found: { user_id: string; email: string; membership_id: string | null; role_ids: string[]; team_ids: string[] }[] = await manager.query(
     `SELECT u.id AS user_id, lower(u.email) AS email, m.id AS membership_id,
-            ARRAY(SELECT mr.role_id FROM membership_roles mr WHERE mr.membership_id = m.id) AS role_ids,
-            ARRAY(SELECT tm.team_id FROM team_members tm WHERE tm.membership_id = m.id) AS team_ids
+            ARRAY(SELECT mr.role_id FROM membership_roles mr WHERE mr.membership_id = m.id AND ${liveGrant('mr')}) AS role_ids,
+            ARRAY(SELECT tm.team_id FROM team_members tm WHERE tm.membership_id = m.id AND ${liveGrant('tm')}) AS team_ids
      FROM users u LEFT JOIN memberships m ON m.user_id = u.id AND m.organisation_id = $1
      WHERE lower(u.email) = ANY($2::text[]) AND NOT (u.issuer IS NOT NULL AND NOT u.email_verified)`,
     [organisationId, emails],
@@ -258,9 +259,12 @@ async function createMemberships(manager: EntityManager, organisationId: string,
   for (const row of rows) row.membershipId = ids.get(row.userId as string) as string;
 }
 
-/** Direct roles, new and existing members alike (a role held already is left as it is). */
+/**
+ * Direct roles, new and existing members alike, until the row's expires_at (a role held already is
+ * left as it is; one whose grant expired, not yet swept, is granted again).
+ */
 async function addRoles(manager: EntityManager, organisationId: string, rows: RowPlan[]): Promise<void> {
-  const links = rows.flatMap((row) => row.roleIds.map((roleId) => ({ membershipId: row.membershipId as string, roleId })));
+  const links = rows.flatMap((row) => row.roleIds.map((roleId) => ({ membershipId: row.membershipId as string, roleId, expiresAt: row.expiresAt })));
   await insertMany(
     manager,
     'membership_roles',
@@ -268,14 +272,15 @@ async function addRoles(manager: EntityManager, organisationId: string, rows: Ro
       { name: 'membership_id', type: 'uuid', values: links.map((link) => link.membershipId) },
       { name: 'role_id', type: 'uuid', values: links.map((link) => link.roleId) },
       { name: 'organisation_id', type: 'uuid', value: organisationId },
+      { name: 'expires_at', type: 'timestamptz', values: links.map((link) => link.expiresAt) },
     ],
-    { onConflict: 'DO NOTHING' },
+    { onConflict: `(membership_id, role_id, organisation_id) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE NOT ${liveGrant('membership_roles')}` },
   );
 }
 
 /** Team places as MEMBER; a place held already (perhaps as MANAGER) is left as it is. */
 async function addTeamPlaces(manager: EntityManager, organisationId: string, rows: RowPlan[]): Promise<void> {
-  const places = rows.flatMap((row) => row.teamIds.map((teamId) => ({ membershipId: row.membershipId as string, teamId })));
+  const places = rows.flatMap((row) => row.teamIds.map((teamId) => ({ membershipId: row.membershipId as string, teamId, expiresAt: row.expiresAt })));
   await insertMany(
     manager,
     'team_members',
@@ -284,8 +289,9 @@ async function addTeamPlaces(manager: EntityManager, organisationId: string, row
       { name: 'membership_id', type: 'uuid', values: places.map((place) => place.membershipId) },
       { name: 'organisation_id', type: 'uuid', value: organisationId },
       { name: 'role', type: 'text', value: TeamMemberRole.MEMBER },
+      { name: 'expires_at', type: 'timestamptz', values: places.map((place) => place.expiresAt) },
     ],
-    { onConflict: 'DO NOTHING' },
+    { onConflict: `(team_id, membership_id, organisation_id) DO UPDATE SET expires_at = EXCLUDED.expires_at, role = EXCLUDED.role, added_at = now() WHERE NOT ${liveGrant('team_members')}` },
   );
 }
 
