@@ -107,7 +107,9 @@ export class RequestContext {
 
   /** Loads the caller's snapshots for many organisations in one statement. */
   async preloadAccess(organisationIds: Iterable<string>): Promise<void> {
-    await Promise.all([...new Set(organisationIds)].map((id) => this.access(id)));
+    const missing = new Set<string>();
+    for (const id of organisationIds) if (!this.resolvedAccess.has(id)) missing.add(id);
+    if (missing.size > 0) await Promise.all([...missing].map((id) => this.access(id)));
   }
 
   /** Forgets computed snapshots (after a mutation changed roles or memberships). */
