@@ -35,7 +35,6 @@ describe('SQL statements per request', () => {
   const measure = async (query: string, variables: Record<string, unknown>, token: string) => {
     const measured = await service.countStatements(query, variables, token);
     expect(measured.response.errors).toBeUndefined();
-    if (process.env.SHOW_STATEMENTS) process.stdout.write(`${explain(query.slice(0, 40), measured)}\n`);
     return measured;
   };
   const explain = (label: string, measured: { count: number; statements: string[] }) =>
