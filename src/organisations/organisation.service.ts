@@ -85,9 +85,10 @@ export class OrganisationService {
   /** The organisation if the caller may see it at all (a member of any status, or a platform admin), else null. */
   async findVisible(ctx: RequestContext, id: string): Promise<OrganisationEntity | null> {
     if (!isId(id)) return null;
-    const organisation = await ctx.loaders.organisationById.load(id);
-    if (!organisation) return null;
-    return (await this.canSee(ctx, organisation.id)) ? organisation : null;
+    // Access first: the snapshot's statement brings the organisation's row too (primed), and an organisation
+    // the caller cannot see costs no load.
+    if (!(await this.canSee(ctx, id))) return null;
+    return ctx.loaders.organisationById.load(id);
   }
 
   async canSee(ctx: RequestContext, organisationId: string): Promise<boolean> {
