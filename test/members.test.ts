@@ -108,11 +108,8 @@ describe('members directory', () => {
   it('hides emails without members:read-contact and sign-ins without access:review', async () => {
     const viewer = await memberWith(service, organisation.id, ['viewer']);
     const response = await members({ first: 3 }, viewer.token);
-    const codes = errorCodes(response);
-    expect(codes.length).toBeGreaterThan(0);
-    expect(new Set(codes)).toEqual(new Set(['FORBIDDEN']));
-    const paths = (response.errors ?? []).map((error) => error.path?.slice(-1)[0]);
-    expect(new Set(paths)).toEqual(new Set(['email', 'lastSignInAt']));
+    // Hidden, not refused: null with no error (a client's default error policy keeps the page).
+    expect(response.errors).toBeUndefined();
     const rows = response.data.organisation.members.edges.map((edge: any) => edge.node);
     expect(rows.every((row: any) => row.user.email === null && row.user.lastSignInAt === null && row.user.displayName)).toBe(true);
   });
@@ -150,7 +147,7 @@ describe('statements per Members request do not grow with the page', () => {
   });
   afterAll(() => service.stop());
 
-  it('runs the same number of statements (≤ 6) for 10 and for 100 members with 3 roles and 2 teams each', async () => {
+  it('runs the same number of statements (≤ 3) for 10 and for 100 members with 3 roles and 2 teams each', async () => {
     const admin = await platformAdmin(service);
     const counts: number[] = [];
     for (const size of [10, 100]) {
@@ -162,9 +159,9 @@ describe('statements per Members request do not grow with the page', () => {
       expect(response.data.organisation.members.edges.filter((edge: any) => edge.node.roles.length === 3 && edge.node.teams.length === 2)).toHaveLength(Math.min(size, 99));
       counts.push(count);
       process.stdout.write(`Members page of ${size}: ${count} SQL statements\n`);
-      if (count > 6) throw new Error(`${count} statements:\n${statements.join('\n')}`);
+      if (count > 3) throw new Error(`${count} statements:\n${statements.join('\n')}`);
     }
     expect(counts[0]).toBe(counts[1]);
-    expect(counts[1]).toBeLessThanOrEqual(6);
+    expect(counts[1]).toBeLessThanOrEqual(3);
   });
 });

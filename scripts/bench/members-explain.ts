@@ -54,7 +54,8 @@ async function serviceStatements(client: Client, organisationId: string, search?
       return (await client.query(sql, parameters)).rows;
     },
   } as unknown as DataSource;
-  const ctx = { loaders: { userById: { prime: () => undefined } } } as unknown as RequestContext;
+  const primed = { prime: () => undefined };
+  const ctx = { loaders: { userById: primed, rolesByMembershipId: primed, teamPlacesByMembershipId: primed, teamById: primed } } as unknown as RequestContext;
   const paginator = new KeysetPaginator(dataSource, new CursorCodec(dataSource));
   await new MemberDirectoryService(dataSource, paginator).list(ctx, organisationId, { first: 50, filter: search ? { search } : null });
   // The members statements only (not the cursor key's one-time load).

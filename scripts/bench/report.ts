@@ -132,7 +132,7 @@ export function renderReport(facts: RunFacts, scenarios: Scenario[], measurement
     '',
     ratiosTable(scenarios, measurements),
     '',
-    "The list's own statements under EXPLAIN (ANALYZE, BUFFERS), idle database, before the load (the service's are captured from its MemberDirectoryService; the rest of its statements per request, authentication, access snapshot, roles and teams loaders, are not in this table):",
+    "The list's own statements under EXPLAIN (ANALYZE, BUFFERS), idle database, before the load (the service's are captured from its MemberDirectoryService; its page statement brings roles, teams and the count; the rest of its statements per request, authentication and the access snapshot, are not in this table):",
     '',
     explainedTable(facts.explained),
     '',

@@ -49,8 +49,9 @@ const PG_MEMBERS = `query Members($organisationId: UUID!, $first: Int) {
   organisationByRowId(rowId: $organisationId) { rowId
     membershipsByOrganisationId(first: $first, orderBy: [JOINED_AT_ASC, ROW_ID_ASC]) {
       totalCount pageInfo { hasNextPage endCursor } edges { cursor node { ${PG_MEMBER_ROW} } } } } }`;
-const PG_TEAM_DETAIL = `query TeamDetail($id: UUID!, $first: Int) {
-  teamByRowId(rowId: $id) { rowId name description createdAt
+// Teams' primary key is (id, organisation_id) since the sharding-ready keys: its lookup takes both.
+const PG_TEAM_DETAIL = `query TeamDetail($id: UUID!, $organisationId: UUID!, $first: Int) {
+  teamByRowIdAndOrganisationId(rowId: $id, organisationId: $organisationId) { rowId name description createdAt
     organisationByOrganisationId { rowId name }
     teamRolesByTeamIdAndOrganisationId { nodes { roleByRoleIdAndOrganisationId { rowId name } } }
     teamMembersByTeamIdAndOrganisationId(first: $first, orderBy: [ROLE_ASC, ADDED_AT_ASC, MEMBERSHIP_ID_ASC]) {
@@ -144,11 +145,11 @@ function teamDetailScenario(tokens: Tokens, organisation: SeededOrganisation, co
     servers,
     request: (server) =>
       server === 'postgraphile'
-        ? { path: '/graphql', headers: json, body: JSON.stringify({ query: PG_TEAM_DETAIL, variables }) }
+        ? { path: '/graphql', headers: json, body: JSON.stringify({ query: PG_TEAM_DETAIL, variables: { ...variables, organisationId: organisation.id } }) }
         : { path: '/graphql', headers: { ...json, authorization: `Bearer ${tokens.owner}` }, body: JSON.stringify({ query: contractOperation('TeamDetail'), variables }) },
     canonical(server, data) {
       if (server === 'postgraphile') {
-        const team = data.teamByRowId;
+        const team = data.teamByRowIdAndOrganisationId;
         const page = team.teamMembersByTeamIdAndOrganisationId;
         return {
           id: team.rowId,

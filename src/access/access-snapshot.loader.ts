@@ -20,7 +20,7 @@ interface AccessRow {
   permission_boundary: string[] | null;
   membership_id: string | null;
   status: MembershipStatus | null;
-  direct_roles: EvaluatedRole[];
+  direct_roles: (EvaluatedRole & { id?: string })[];
   teams: { teamId: string; place: TeamMemberRole; grantedRoles: EvaluatedRole[]; expiresAt?: number }[];
 }
 
@@ -36,14 +36,16 @@ const ROLES_OF = (linkTable: string, ownerColumn: string, ownerValue: string, wi
 };
 
 // One statement for any number of organisations: membership, direct roles, team places and team grants,
-// with the expiry of each time-bound grant: the evaluator ignores those expired at evaluation time.
-const SELECT_ACCESS = `
+// with the expiry of each time-bound grant: the evaluator ignores those expired at evaluation time
+// (`extra`: more columns of `o` and `m` for a caller that also wants the rows themselves).
+const selectAccess = (extra = '') => `
   SELECT o.id AS organisation_id, o.status AS organisation_status, o.require_mfa, o.mfa_required_role_ids, o.mfa_grace_until, o.permission_boundary, m.id AS membership_id, m.status,
     (SELECT u.mfa_enrolled_at IS NOT NULL FROM users u WHERE u.id = m.user_id) AS mfa_enrolled,
     ${ROLES_OF('membership_roles', 'membership_id', 'm.id', true)} AS direct_roles,
     (SELECT coalesce(json_agg(${WITH_EXPIRY('tm', `'teamId', tm.team_id, 'place', tm.role, 'grantedRoles', ${ROLES_OF('team_roles', 'team_id', 'tm.team_id', false)}`)}), '[]')
-      FROM team_members tm WHERE tm.membership_id = m.id) AS teams
+      FROM team_members tm WHERE tm.membership_id = m.id) AS teams${extra}
   FROM organisations o`;
+const SELECT_ACCESS = selectAccess();
 
 function toSnapshot(row: AccessRow, hasMfa: boolean | null, catalogue: PermissionCatalogue): AccessSnapshot {
   // One instant for the whole judgement: time-bound grants and the MFA grace period.
@@ -68,7 +70,12 @@ function toSnapshot(row: AccessRow, hasMfa: boolean | null, catalogue: Permissio
   const policy = mfaPolicyFromRow(row);
   const roles = [...row.direct_roles.filter((role) => isLiveAt(role.expiresAt, at)), ...row.teams.filter((team) => isLiveAt(team.expiresAt, at)).flatMap((team) => team.grantedRoles)];
   const due = row.status === MembershipStatus.ACTIVE && mfaEnrolmentDue(policy, roles, row.mfa_enrolled === true || hasMfa === true);
-  return new AccessSnapshot(row.organisation_id, row.membership_id, result, due);
+  // The membership's own data (roles, teams), which visibility rules read: not flags set by resolvers.
+  const holdings = {
+    roleIds: new Set(row.direct_roles.flatMap((role) => (role.id && isLiveAt(role.expiresAt, at) ? [role.id] : []))),
+    teamIds: new Set(row.teams.filter((team) => isLiveAt(team.expiresAt, at)).map((team) => team.teamId)),
+  };
+  return new AccessSnapshot(row.organisation_id, row.membership_id, result, due, holdings);
 }
 
 const NO_ACCESS_ROW = (organisationId: string): AccessRow => ({
@@ -87,16 +94,55 @@ const NO_ACCESS_ROW = (organisationId: string): AccessRow => ({
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Per-request loader of the principal's snapshot per organisation (one SQL statement per batch). */
-export function createViewerAccessLoader(dataSource: DataSource, catalogue: PermissionCatalogue, userId: string | null, hasMfa: boolean) {
+/**
+ * Per-request loader of the principal's snapshot per organisation (one SQL statement per batch). The same
+ * statement brings each organisation's row (`row_to_json`), handed to `onOrganisation` (the request primes
+ * its organisation loader: checking access first then costs no second statement for the object).
+ */
+export function createViewerAccessLoader(
+  dataSource: DataSource,
+  catalogue: PermissionCatalogue,
+  userId: string | null,
+  hasMfa: boolean,
+  onOrganisation?: (organisation: Record<string, unknown>) => void,
+) {
   return new DataLoader<string, AccessSnapshot>(async (organisationIds) => {
     const valid = organisationIds.filter((id) => UUID.test(id));
-    const rows: AccessRow[] = userId && valid.length > 0
-      ? await dataSource.query(`${SELECT_ACCESS} LEFT JOIN memberships m ON m.organisation_id = o.id AND m.user_id = $1 WHERE o.id = ANY($2::uuid[])`, [userId, valid])
+    const rows: (AccessRow & { organisation_row?: Record<string, unknown> })[] = userId && valid.length > 0
+      ? await dataSource.query(
+          `${onOrganisation ? selectAccess(', row_to_json(o) AS organisation_row') : SELECT_ACCESS} LEFT JOIN memberships m ON m.organisation_id = o.id AND m.user_id = $1 WHERE o.id = ANY($2::uuid[])`,
+          [userId, valid],
+        )
       : [];
+    if (onOrganisation) for (const row of rows) if (row.organisation_row) onOrganisation(row.organisation_row);
     const byId = new Map(rows.map((row) => [row.organisation_id, row]));
     return organisationIds.map((id) => toSnapshot(byId.get(id) ?? NO_ACCESS_ROW(id), hasMfa, catalogue));
   });
+}
+
+/**
+ * The principal's memberships (joined date order) with, in the same statement, each one's access snapshot
+ * (as {@link createViewerAccessLoader} computes it), its row, its organisation's row and its direct roles
+ * (`directRolesSql`, a column expression over `m`): the Viewer page in one statement.
+ */
+export async function viewerMembershipsWithAccess(
+  dataSource: DataSource,
+  catalogue: PermissionCatalogue,
+  userId: string,
+  hasMfa: boolean,
+  directRolesSql: string,
+): Promise<{ snapshot: AccessSnapshot; membership: Record<string, unknown>; organisation: Record<string, unknown>; directRoles: any[] }[]> {
+  const rows: (AccessRow & { organisation_row: Record<string, unknown>; membership_row: Record<string, unknown>; direct_roles_json: any[] })[] = await dataSource.query(
+    `${selectAccess(`, row_to_json(o) AS organisation_row, row_to_json(m) AS membership_row, ${directRolesSql} AS direct_roles_json`)}
+     JOIN memberships m ON m.organisation_id = o.id AND m.user_id = $1 ORDER BY m.joined_at, m.id`,
+    [userId],
+  );
+  return rows.map((row) => ({
+    snapshot: toSnapshot(row, hasMfa, catalogue),
+    membership: row.membership_row,
+    organisation: row.organisation_row,
+    directRoles: row.direct_roles_json,
+  }));
 }
 
 /** Per-request loader of any membership's effective permissions (MFA is a property of a request, so not applied). */

@@ -1,6 +1,14 @@
 import type { OrganisationRefusal } from '../organisations/organisation-status';
 import type { EvaluationResult } from './permission-evaluator';
 
+/** What the user's membership holds as data, whatever its status: its direct roles and its teams. */
+export interface MembershipHoldings {
+  roleIds: ReadonlySet<string>;
+  teamIds: ReadonlySet<string>;
+}
+
+const HOLDS_NOTHING: MembershipHoldings = { roleIds: new Set(), teamIds: new Set() };
+
 /** What one user may do in one organisation, computed once per request. */
 export class AccessSnapshot {
   constructor(
@@ -9,7 +17,24 @@ export class AccessSnapshot {
     private readonly result: EvaluationResult,
     /** The MFA policy covers this active member and no second factor of theirs is known (`Membership.mfaEnrolmentDue`). */
     readonly mfaEnrolmentDue = false,
+    private readonly holdings: MembershipHoldings = HOLDS_NOTHING,
   ) {}
+
+  /** The membership holds this role directly (any status: a pending member still sees the roles offered to them). */
+  holdsRole(roleId: string): boolean {
+    return this.holdings.roleIds.has(roleId);
+  }
+
+  /** The membership has a place in this team (any status). */
+  isInTeam(teamId: string): boolean {
+    return this.holdings.teamIds.has(teamId);
+  }
+
+  /** Organisation-wide permissions plus those held in this team's scope (its MANAGER), sorted. */
+  permissionsInTeam(teamId: string): string[] {
+    const scoped = this.result.teamPermissions.get(teamId);
+    return [...new Set([...this.result.permissions, ...(scoped ?? [])])].sort();
+  }
 
   get permissions(): ReadonlySet<string> {
     return this.result.permissions;

@@ -1,10 +1,10 @@
 import type { DataSource } from 'typeorm';
 import type { RequestContext } from '../core/context/request-context';
 import { badInput, forbidden, notFound } from '../core/errors';
-import { isId } from '../core/ids';
 import type { PermissionCatalogue } from '../core/permissions/permission-catalogue';
 import { ACCESS_REVIEW_LIST_LIMIT, type RoleChangePreviewType } from './access-review.type';
 import { roleHolderChanges } from './role-change-holders';
+import { queryPermissions } from '../core/authz/mutation-permissions';
 
 /** More keys than this in one proposal is not a role edit but a mistake (the catalogue is far smaller). */
 const MAX_PROPOSED_PERMISSIONS = 500;
@@ -22,11 +22,7 @@ export class RoleChangePreviewService {
    * members:read, since it lists members. It does not apply the no-escalation check: a preview grants nothing.
    */
   async preview(ctx: RequestContext, roleId: string, permissions: string[]): Promise<RoleChangePreviewType> {
-    ctx.requirePrincipal();
-    const role = isId(roleId) ? await ctx.loaders.roleById.load(roleId) : null;
-    if (!role) throw notFound('Role');
-    await ctx.requirePermission(role.organisationId, 'roles:manage', 'Role');
-    await ctx.requirePermission(role.organisationId, 'members:read', 'Role');
+    const { object: role } = await queryPermissions.previewRoleChange.authorize(ctx, { roleId, permissions });
     if (role.builtInKey) throw forbidden('Built-in roles cannot be changed');
     const organisation = await ctx.loaders.organisationById.load(role.organisationId);
     if (!organisation) throw notFound('Role');

@@ -2,9 +2,6 @@ import type { RuleMap } from '../core/authz/apply-rules';
 import { isAuthenticated } from '../core/authz/common-rules';
 
 export const viewerRules: RuleMap = {
-  Query: {
-    viewer: isAuthenticated,
-  },
   Viewer: {
     '*': isAuthenticated,
   },

@@ -8,7 +8,6 @@ import type { Connection, PageArgs } from '../core/graphql/connection';
 import { isId } from '../core/ids';
 import type { KeysetPaginator } from '../core/pagination/keyset-paginator';
 import { lockOrganisation } from '../memberships/last-owner-guard';
-import { requireReviewableCampaign } from './review-campaign-access';
 import type { ReviewCampaignCloser } from './review-campaign-closer';
 import { campaignDraft, type CampaignDraft } from './review-campaign-input';
 import { ReviewCampaignStatus } from './review-campaign.enums';
@@ -16,6 +15,7 @@ import type { CreateReviewCampaignInput } from './review-campaign.inputs';
 import type { ReviewProgressCounts } from './review-campaign.loaders';
 import { CAMPAIGN_COLUMNS, campaignFromRow, ITEM_COLUMNS, itemFromRow, type ReviewCampaignView, type ReviewItemView } from './review-campaign.rows';
 import type { ReviewItemSnapshotter } from './review-item-snapshot';
+import { mutationPermissions } from '../core/authz/mutation-permissions';
 
 /**
  * Access-review campaigns: create (snapshotting the items), list, page through items, close. Deciding
@@ -31,8 +31,7 @@ export class ReviewCampaignService {
 
   /** access:review in the organisation; the items are snapshotted in the same transaction. */
   async create(ctx: RequestContext, input: CreateReviewCampaignInput): Promise<ReviewCampaignView> {
-    if (!isId(input.organisationId)) throw notFound('Organisation');
-    const snapshot = await ctx.requirePermission(input.organisationId, 'access:review', 'Organisation');
+    const snapshot = (await mutationPermissions.createReviewCampaign.authorize(ctx, { input })).snapshot as AccessSnapshot;
     const draft = campaignDraft(input);
     await this.assertScopeIds(draft);
     const ownerMembershipId = await this.campaignOwner(ctx, draft.organisationId, snapshot, input.reviewerMembershipId);
@@ -54,7 +53,7 @@ export class ReviewCampaignService {
 
   /** Closes it now (access:review): the default applies to undecided items; a recurring one recurs. Idempotent. */
   async close(ctx: RequestContext, id: string): Promise<ReviewCampaignView> {
-    const campaign = await requireReviewableCampaign(ctx, id);
+    const { object: campaign } = await mutationPermissions.closeReviewCampaign.authorize(ctx, { id });
     const closed = await runTransaction(this.dataSource, async (manager) => {
       await lockOrganisation(manager, campaign.organisationId);
       const [row] = await manager.query(`SELECT * FROM review_campaigns WHERE id = $1 FOR UPDATE`, [campaign.id]);

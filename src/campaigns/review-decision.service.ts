@@ -8,10 +8,10 @@ import { emitEvent } from '../events/event-emitter';
 import { lockOrganisation } from '../memberships/last-owner-guard';
 import type { RoleAssignmentService } from '../memberships/role-assignment.service';
 import type { TeamMembershipService } from '../teams/team-membership.service';
-import { requireDecidableItem } from './review-campaign-access';
 import { reviewComment } from './review-campaign-input';
 import { ReviewCampaignStatus, ReviewDecision, ReviewItemKind, ReviewItemOutcome } from './review-campaign.enums';
 import { ITEM_COLUMNS, itemFromRow, type ReviewItemView } from './review-campaign.rows';
+import { mutationPermissions } from '../core/authz/mutation-permissions';
 
 /**
  * A reviewer's KEEP or REVOKE on one item. A REVOKE takes effect in the same transaction through the
@@ -27,7 +27,8 @@ export class ReviewDecisionService {
   ) {}
 
   async decide(ctx: RequestContext, id: string, decision: ReviewDecision, comment: string | null | undefined): Promise<ReviewItemView> {
-    const { item, snapshot } = await requireDecidableItem(ctx, id);
+    const { object: item, snapshot: known } = await mutationPermissions.decideReviewItem.authorize(ctx, { id });
+    const snapshot = known as AccessSnapshot;
     const text = reviewComment(comment);
     const decided = await runTransaction(this.dataSource, async (manager) => {
       // Lock order of every change to grants: the organisation, then the campaign, then the item.

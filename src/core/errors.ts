@@ -101,7 +101,7 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
   const code = formatted.extensions?.code;
   if (typeof code === 'string' && PASS_THROUGH.has(code)) {
     const { stacktrace: _ignored, ...extensions } = formatted.extensions ?? {};
-    return { ...formatted, extensions };
+    return { ...formatted, message: readableMessage(formatted.message, extensions), extensions };
   }
   const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
   // A read outside any transaction (a loader, a rule) that met a database outage: retryable, not a bug.
@@ -117,4 +117,36 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
     locations: formatted.locations,
     extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
   };
+}
+
+/** What class-validator reports per property (type-graphql puts these in `extensions.validationErrors`). */
+interface ValidationFailure {
+  property?: string;
+  constraints?: Record<string, string>;
+  children?: ValidationFailure[];
+}
+
+function validationReasons(failures: readonly ValidationFailure[], prefix: string): string[] {
+  return failures.flatMap((failure) => {
+    const property = String(failure.property ?? '');
+    const path = prefix && property ? `${prefix}.${property}` : prefix || property;
+    const own = Object.values(failure.constraints ?? {}).map((reason) =>
+      // class-validator starts its messages with the property's name: name it by its whole path instead.
+      property && reason.startsWith(`${property} `) ? `${path}${reason.slice(property.length)}` : path ? `${path}: ${reason}` : reason,
+    );
+    return [...own, ...validationReasons(failure.children ?? [], path)];
+  });
+}
+
+/**
+ * type-graphql answers an invalid argument with the message "Argument Validation Error" and the reasons
+ * in `extensions.validationErrors`: the reasons go into the message itself ("Invalid input: name must be
+ * shorter than or equal to 100 characters"), which is what clients show; the extension stays.
+ */
+export function readableMessage(message: string, extensions: Record<string, unknown>): string {
+  const failures = extensions.validationErrors;
+  if (extensions.code !== ErrorCode.BAD_USER_INPUT || !Array.isArray(failures)) return message;
+  const reasons = validationReasons(failures as ValidationFailure[], '');
+  if (reasons.length === 0) return message;
+  return `${DEFAULT_MESSAGES.BAD_USER_INPUT}: ${reasons.join('; ')}`;
 }

@@ -3,7 +3,7 @@ import type { AuditService } from '../audit/audit.service';
 import type { RequestContext } from '../core/context/request-context';
 import { runTransaction } from '../core/database/transaction';
 import { uniqueViolation } from '../core/database/postgres-errors';
-import { badInput, conflict, forbidden, notFound } from '../core/errors';
+import { badInput, conflict, notFound } from '../core/errors';
 import { isId } from '../core/ids';
 import { OrganisationEntity } from '../organisations/organisation.entity';
 import { normaliseDomain } from './domain-name';
@@ -13,6 +13,7 @@ import type { OrganisationDomainType } from './organisation-domain.type';
 import { domainView } from './organisation-domain.view';
 import { isPublicMailProvider } from './public-mail-providers';
 import type { TxtRecordResolver } from './txt-record-resolver';
+import { mutationPermissions } from '../core/authz/mutation-permissions';
 
 /** Domain claims per organisation, pending or verified: a bound, so the table cannot be flooded. */
 export const MAX_DOMAINS_PER_ORGANISATION = 100;
@@ -35,7 +36,7 @@ export class OrganisationDomainService {
 
   /** org:update: a PENDING claim with its TXT record; asking again returns the same claim. */
   async request(ctx: RequestContext, organisationId: string, input: string): Promise<OrganisationDomainType> {
-    await this.requireManager(ctx, organisationId);
+    await this.requireManager(ctx, organisationId, 'requestDomain');
     const domain = claimable(input);
     return runTransaction(this.dataSource, async (manager) => {
       // One claim at a time per organisation: the count bound and the duplicate check hold under concurrency.
@@ -60,7 +61,7 @@ export class OrganisationDomainService {
    * value. No or another record: BAD_USER_INPUT saying what was expected and what was found.
    */
   async verify(ctx: RequestContext, organisationId: string, input: string): Promise<OrganisationDomainType> {
-    await this.requireManager(ctx, organisationId);
+    await this.requireManager(ctx, organisationId, 'verifyDomain');
     const claim = await this.findClaim(this.dataSource.manager, organisationId, normalised(input));
     if (claim.status === DomainStatus.VERIFIED) return domainView(claim);
     await this.assertNotTaken(claim);
@@ -82,7 +83,7 @@ export class OrganisationDomainService {
 
   /** Platform administrators: verifies a domain the organisation asked for (its request must exist). */
   async approve(ctx: RequestContext, organisationId: string, input: string): Promise<OrganisationDomainType> {
-    if (!ctx.requirePrincipal().isPlatformAdmin) throw forbidden('Only platform administrators approve domains');
+    await mutationPermissions.approveDomain.authorize(ctx, { organisationId, domain: input });
     if (!isId(organisationId) || !(await ctx.loaders.organisationById.load(organisationId))) throw notFound('Organisation');
     const claim = await this.findClaim(this.dataSource.manager, organisationId, normalised(input));
     if (claim.status === DomainStatus.VERIFIED) return domainView(claim);
@@ -92,7 +93,7 @@ export class OrganisationDomainService {
 
   /** org:update: forgets the claim, and takes the domain out of autoJoinDomains. */
   async remove(ctx: RequestContext, organisationId: string, input: string): Promise<boolean> {
-    await this.requireManager(ctx, organisationId);
+    await this.requireManager(ctx, organisationId, 'removeDomain');
     const domain = normalised(input);
     return runTransaction(this.dataSource, async (manager) => {
       // The organisation first (the order updateOrganisation locks in): its autoJoinDomains change too.
@@ -127,9 +128,8 @@ export class OrganisationDomainService {
     }
   }
 
-  private async requireManager(ctx: RequestContext, organisationId: string): Promise<void> {
-    if (!isId(organisationId)) throw notFound('Organisation');
-    await ctx.requirePermission(organisationId, 'org:update', 'Organisation');
+  private async requireManager(ctx: RequestContext, organisationId: string, mutation: 'requestDomain' | 'verifyDomain' | 'removeDomain'): Promise<void> {
+    await mutationPermissions[mutation].authorize(ctx, { organisationId });
   }
 
   /** The organisation's claim of a (normalised) domain, or NOT_FOUND. */

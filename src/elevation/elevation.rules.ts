@@ -1,6 +1,6 @@
 import { allow, or } from 'graphql-shield';
 import type { RuleMap } from '../core/authz/apply-rules';
-import { holdsOnParent, isAuthenticated } from '../core/authz/common-rules';
+import { holdsOnParent } from '../core/authz/common-rules';
 import { objectRule } from '../core/authz/rule-engine';
 import type { RequestContext } from '../core/context/request-context';
 import { unauthenticated } from '../core/errors';
@@ -12,15 +12,7 @@ const isRequester = objectRule('isElevationRequester', (request: ElevationReques
 );
 
 export const elevationRules: RuleMap = {
-  Mutation: {
-    // Any active member of input.organisationId (the service answers NOT_FOUND elsewhere).
-    requestElevation: isAuthenticated,
-    // The service checks members:assign-roles in the request's organisation, the escalation rules and
-    // that the caller is not the requester (NOT_FOUND for a request the caller cannot see).
-    decideElevation: isAuthenticated,
-    // The service checks the caller is the requester.
-    cancelElevation: isAuthenticated,
-  },
+  // The mutations: src/core/authz/mutation-permissions.ts.
   Organisation: {
     elevationRequests: holdsOnParent('members:assign-roles', 'id'),
   },

@@ -6,10 +6,9 @@ import type { RequestContext } from '../core/context/request-context';
 import { countWhere } from '../core/database/sql';
 import { runTransaction } from '../core/database/transaction';
 import { uniqueViolation } from '../core/database/postgres-errors';
-import { AppError, badInput, conflict, ErrorCode, forbidden, notFound } from '../core/errors';
+import { AppError, badInput, conflict, ErrorCode, notFound } from '../core/errors';
 import type { Connection, PageArgs } from '../core/graphql/connection';
 import { isId } from '../core/ids';
-import { recordRefusal } from '../core/observability/authz-metrics';
 import type { PermissionCatalogue } from '../core/permissions/permission-catalogue';
 import type { KeysetPaginator } from '../core/pagination/keyset-paginator';
 import { lockOrganisation } from '../memberships/last-owner-guard';
@@ -20,6 +19,7 @@ import { ElevationStatus } from './elevation.enums';
 import { MAX_REASON_LENGTH, type RequestElevationInput } from './elevation.inputs';
 import { ELEVATION_COLUMNS, ELEVATION_FROM, elevationFromRow, statusCondition } from './elevation.rows';
 import type { ElevationRequestType } from './elevation.type';
+import { mutationPermissions } from '../core/authz/mutation-permissions';
 
 const HOUR = 3_600_000;
 
@@ -46,13 +46,7 @@ export class ElevationService {
   ) {}
 
   async request(ctx: RequestContext, input: RequestElevationInput): Promise<ElevationRequestType> {
-    ctx.requirePrincipal();
-    if (!isId(input.organisationId)) throw notFound('Organisation');
-    const snapshot = await ctx.access(input.organisationId);
-    if (!snapshot.active || snapshot.membershipId === null) {
-      if (snapshot.mfaRequired) throw new AppError(ErrorCode.MFA_REQUIRED);
-      throw notFound('Organisation');
-    }
+    const snapshot = (await mutationPermissions.requestElevation.authorize(ctx, { input })).snapshot as AccessSnapshot;
     const organisation = (await ctx.loaders.organisationById.load(input.organisationId)) as OrganisationEntity;
     if (!Number.isInteger(input.hours) || input.hours < 1 || input.hours > organisation.maxElevationHours) {
       throw badInput(`hours must be between 1 and ${organisation.maxElevationHours} (the organisation's maxElevationHours)`, { field: 'hours' });
@@ -101,12 +95,8 @@ export class ElevationService {
   async decide(ctx: RequestContext, id: string, approve: boolean, comment: string | null | undefined): Promise<ElevationRequestType> {
     const text = comment === null || comment === undefined ? null : comment.trim() || null;
     if (text !== null && text.length > MAX_REASON_LENGTH) throw badInput(`comment must hold at most ${MAX_REASON_LENGTH} characters`, { field: 'comment' });
-    const request = await this.requireVisible(ctx, id);
-    const snapshot = await ctx.requirePermission(request.organisationId, 'members:assign-roles', 'ElevationRequest');
-    if (request.requesterMembershipId === snapshot.membershipId) {
-      recordRefusal('members:assign-roles', ErrorCode.FORBIDDEN);
-      throw forbidden('You cannot decide your own elevation request');
-    }
+    const { object: request, snapshot: known } = await mutationPermissions.decideElevation.authorize(ctx, { id, approve, comment });
+    const snapshot = known as AccessSnapshot;
     const organisation = (await ctx.loaders.organisationById.load(request.organisationId)) as OrganisationEntity;
     const role = (await ctx.loaders.roleById.load(request.roleId)) as RoleEntity;
     // The approver could assign the role through assignRoles (escalation rules), or may not decide at all.
@@ -144,11 +134,7 @@ export class ElevationService {
 
   /** The requester withdraws a PENDING request (CONFLICT once decided or expired). */
   async cancel(ctx: RequestContext, id: string): Promise<ElevationRequestType> {
-    const request = await this.requireVisible(ctx, id);
-    if (request.requesterUserId !== ctx.userId) {
-      recordRefusal('elevation:cancel', ErrorCode.FORBIDDEN);
-      throw forbidden('Only the requester may cancel an elevation request');
-    }
+    const { object: request } = await mutationPermissions.cancelElevation.authorize(ctx, { id });
     return runTransaction(this.dataSource, async (manager) => {
       await lockOrganisation(manager, request.organisationId);
       const current = await this.lockRequest(manager, request.id);

@@ -1,5 +1,5 @@
 import type { RuleMap } from '../core/authz/apply-rules';
-import { decidePermission, holdsOnParent, isPlatformAdmin, withAccess } from '../core/authz/common-rules';
+import { decidePermission, holdsOnParent, withAccess } from '../core/authz/common-rules';
 import { objectRule } from '../core/authz/rule-engine';
 import type { RequestContext } from '../core/context/request-context';
 import type { EventView } from './event.type';
@@ -12,9 +12,6 @@ export const readsEvent = objectRule('readsEvent', (event: EventView, ctx: Reque
 });
 
 export const eventRules: RuleMap = {
-  Query: {
-    platformEvents: isPlatformAdmin,
-  },
   Organisation: {
     events: holdsOnParent('events:read', 'id'),
   },

@@ -1,7 +1,6 @@
 import { isLiveAt } from '../access/grant-expiry';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AuditService } from '../audit/audit.service';
-import type { VerifiedIdentity } from '../core/auth/verified-identity';
 import type { RequestContext } from '../core/context/request-context';
 import { uniqueViolation } from '../core/database/postgres-errors';
 import { notFound, organisationRefused } from '../core/errors';
@@ -13,6 +12,8 @@ import { OrganisationEntity } from '../organisations/organisation.entity';
 import { TeamMemberRole } from '../teams/team-member-role';
 import { insertMany } from '../core/database/bulk-insert';
 import { invitationConflict, invitationForbidden, InvitationRefusal, notPending } from './invitation-errors';
+import { assertInvitee } from './invitation-acceptance-access';
+import { mutationPermissions } from '../core/authz/mutation-permissions';
 import { domainAllowed } from './invitation-policy';
 import { InvitationStatus } from './invitation-status';
 import { hashInvitationToken, isWellFormedToken } from './invitation-token';
@@ -37,7 +38,8 @@ export class InvitationAcceptanceService {
 
   async accept(ctx: RequestContext, token: string): Promise<MembershipEntity> {
     const principal = ctx.requirePrincipal();
-    // Nothing we issued looks like this: unknown, without a lookup.
+    // The declaration of the rule map (the token names the caller), again; then, on the locked row, again.
+    await mutationPermissions.acceptInvitation.authorize(ctx, { token });
     if (!isWellFormedToken(token)) throw notFound('Invitation');
     const tokenHash = hashInvitationToken(token);
     let membership: MembershipEntity;
@@ -109,15 +111,6 @@ export class InvitationAcceptanceService {
   }
 }
 
-/** FORBIDDEN unless the token's email is the invited one (EMAIL_MISMATCH) and verified (EMAIL_NOT_VERIFIED). */
-function assertInvitee(identity: VerifiedIdentity, invitedEmail: string): void {
-  if (!identity.email || identity.email.toLowerCase() !== invitedEmail.toLowerCase()) {
-    throw invitationForbidden(InvitationRefusal.EMAIL_MISMATCH, 'This invitation is for another email address: sign in as the invited person to accept it');
-  }
-  if (!identity.emailVerified) {
-    throw invitationForbidden(InvitationRefusal.EMAIL_NOT_VERIFIED, 'Your email address is not verified: verify it with your identity provider, then accept the invitation');
-  }
-}
 
 /** CONFLICT for an accepted, cancelled or expired invitation. */
 function assertStillOpen(invitation: InvitationEntity & { expired: boolean }): void {

@@ -1,3 +1,4 @@
+import type { AccessSnapshot } from '../access/access-snapshot';
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { assertCanGrant } from '../access/escalation-guard';
 import type { AuditService } from '../audit/audit.service';
@@ -24,6 +25,7 @@ import type { InviteUserInput } from './invitation.inputs';
 import { enqueueEmail, supersedeInvitationEmails } from './outbox/email-outbox';
 import { runTransaction } from '../core/database/transaction';
 import { emitEvent } from '../events/event-emitter';
+import { mutationPermissions } from '../core/authz/mutation-permissions';
 
 export interface InvitationServiceOptions {
   /** INVITATION_ACCEPT_URL_BASE: the emailed link is this with `?token=…`. */
@@ -51,8 +53,7 @@ export class InvitationService {
 
   /** members:invite; roles the caller could not assign are refused (FORBIDDEN), ids of elsewhere are BAD_USER_INPUT. */
   async invite(ctx: RequestContext, input: InviteUserInput): Promise<InvitationPayload> {
-    if (!isId(input.organisationId)) throw notFound('Organisation');
-    const snapshot = await ctx.requirePermission(input.organisationId, 'members:invite', 'Organisation');
+    const snapshot = (await mutationPermissions.inviteUser.authorize(ctx, { input })).snapshot as AccessSnapshot;
     const organisation = await ctx.loaders.organisationById.load(input.organisationId);
     if (!organisation) throw notFound('Organisation');
     const email = normaliseEmail(input.email);
@@ -84,7 +85,7 @@ export class InvitationService {
 
   /** invitations:manage: a new token and expiry (the old token stops working) and a new email. */
   async resend(ctx: RequestContext, id: string): Promise<InvitationPayload> {
-    const found = await this.findManageable(ctx, id);
+    const found = await this.findManageable(ctx, id, 'resendInvitation');
     const snapshot = await ctx.access(found.organisationId);
     const organisation = (await ctx.loaders.organisationById.load(found.organisationId)) as OrganisationEntity;
     // A new token is a new grant of the invitation's roles: the resender must be able to give them too.
@@ -121,7 +122,7 @@ export class InvitationService {
 
   /** invitations:manage: a pending (or expired) invitation becomes CANCELLED; accepted or cancelled ones are a CONFLICT. */
   async cancel(ctx: RequestContext, id: string): Promise<InvitationEntity> {
-    const found = await this.findManageable(ctx, id);
+    const found = await this.findManageable(ctx, id, 'cancelInvitation');
     const invitation = await runTransaction(this.dataSource, async (manager) => {
       const locked = await this.locked(manager, found.id);
       if (locked.status !== InvitationStatus.PENDING) throw notPending(locked.status);
@@ -179,12 +180,8 @@ export class InvitationService {
   }
 
   /** An invitation the caller may manage; another organisation's looks like none at all (NOT_FOUND). */
-  private async findManageable(ctx: RequestContext, id: string): Promise<InvitationEntity> {
-    ctx.requirePrincipal();
-    const invitation = isId(id) ? await ctx.loaders.invitationById.load(id) : null;
-    if (!invitation) throw notFound('Invitation');
-    await ctx.requirePermission(invitation.organisationId, 'invitations:manage', 'Invitation');
-    return invitation;
+  private async findManageable(ctx: RequestContext, id: string, mutation: 'resendInvitation' | 'cancelInvitation'): Promise<InvitationEntity> {
+    return (await mutationPermissions[mutation].authorize(ctx, { id })).object;
   }
 
   private async locked(manager: EntityManager, id: string): Promise<InvitationEntity> {

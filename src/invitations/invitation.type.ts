@@ -13,7 +13,7 @@ export class InvitationType {
   @Field(() => ID) id!: string;
   organisationId!: string;
   invitedById!: string | null;
-  @Field(() => String, { nullable: true, description: 'Normalised (trimmed, lower case). Contact detail: needs members:read-contact too' })
+  @Field(() => String, { nullable: true, description: 'Normalised (trimmed, lower case). Contact detail: needs members:read-contact too (or being the verified invitee); hidden, not refused: null with no error without it' })
   email!: string;
   @Field(() => Date) createdAt!: Date;
   @Field(() => Date, { description: 'After it, the invitation can no longer be accepted (resend renews it)' }) expiresAt!: Date;

@@ -8,7 +8,8 @@ import type { KeyColumn, KeysetPaginator } from '../core/pagination/keyset-pagin
 import { isId } from '../core/ids';
 import { USER_COLUMNS_PREFIXED, userFromPrefixedRow } from '../users/user.rows';
 import { MemberOrderField, OrderDirection, type MemberFilter, type MemberOrder } from './membership.inputs';
-import { MEMBERSHIP_COLUMNS, membershipFromRow } from './membership.rows';
+import { TEAM_PLACES_JSON, teamPlacesFromJson } from '../teams/team.rows';
+import { DIRECT_ROLES_JSON, directRolesFromJson, MEMBERSHIP_COLUMNS, membershipFromRow } from './membership.rows';
 import type { MembershipEntity } from './membership.entity';
 import { MembershipStatus } from './membership-status';
 
@@ -21,8 +22,15 @@ const SORT_KEYS: Record<MemberOrderField, KeyColumn> = {
 };
 
 const FROM = 'memberships m JOIN users u ON u.id = m.user_id';
+// What the count needs when no filter clause reads the user (every filter but a search shorter than three
+// characters): the organisation's memberships alone, without joining 100,000 users.
+const COUNT_FROM = 'memberships m';
 
-/** The members list of an organisation: filtered, ordered, keyset-paginated, in one statement. */
+/**
+ * The members list of an organisation: filtered, ordered, keyset-paginated, in one statement that also
+ * brings each member's user, direct roles and team places (primed into the request's loaders) and, only when
+ * asked for, the filtered count (a separate `count(*)` subquery: the page itself stops after `first + 1` rows).
+ */
 export class MemberDirectoryService {
   constructor(
     private readonly dataSource: DataSource,
@@ -33,27 +41,35 @@ export class MemberDirectoryService {
     ctx: RequestContext,
     organisationId: string,
     args: PageArgs & { filter?: MemberFilter | null; orderBy?: MemberOrder | null },
+    options: { totalCount: boolean } = { totalCount: true },
   ): Promise<Connection<MembershipEntity>> {
     const order = args.orderBy ?? { field: MemberOrderField.JOINED_AT, direction: OrderDirection.ASC };
     const filter = args.filter ?? {};
     const parameters: unknown[] = [organisationId];
     const where = ['m.organisation_id = $1', ...this.filterClauses(filter, parameters)];
+    const countFrom = where.some((clause) => /\bu\./.test(clause)) ? FROM : COUNT_FROM;
     const page = await this.paginator.page<Record<string, any>>(args, {
       // A cursor names its list (organisation, ordering, filter): one from another list is refused, not misapplied.
       scope: JSON.stringify(['members', organisationId, order.field, order.direction, filter.search ?? null, filter.status ?? null, filter.roleId ?? null, filter.teamId ?? null]),
-      select: `${MEMBERSHIP_COLUMNS}, ${USER_COLUMNS_PREFIXED}`,
+      select: `${MEMBERSHIP_COLUMNS}, ${USER_COLUMNS_PREFIXED}, ${DIRECT_ROLES_JSON} AS direct_roles_json, ${TEAM_PLACES_JSON} AS team_places_json`,
       from: FROM,
       where,
       parameters,
       key: [SORT_KEYS[order.field], { sql: 'm.id', kind: 'uuid' }],
       descending: order.direction === OrderDirection.DESC,
-      windowCount: true,
+      countInStatement: options.totalCount,
+      countFrom,
     });
-    // count(*) OVER () counts the filtered rows only on a page without a cursor.
-    const totalCount = page.windowTotal ?? (await countWhere(this.dataSource, FROM, where, parameters));
+    // Not selected: never resolved. Selected: the page's statement counted, unless the page came back empty.
+    const totalCount = !options.totalCount ? 0 : (page.windowTotal ?? (page.rows.length > 0 ? 0 : await countWhere(this.dataSource, countFrom, where, parameters)));
+    const { userById, rolesByMembershipId, teamPlacesByMembershipId, teamById } = ctx.loaders;
     const nodes = page.rows.map((row) => {
       const user = userFromPrefixedRow(row);
-      ctx.loaders.userById.prime(user.id, user);
+      userById.prime(user.id, user);
+      rolesByMembershipId.prime(row.id, directRolesFromJson(row.direct_roles_json));
+      const places = teamPlacesFromJson(row.team_places_json);
+      for (const { team } of places) teamById.prime(team.id, team);
+      teamPlacesByMembershipId.prime(row.id, places.map(({ place }) => place));
       return membershipFromRow(row);
     });
     return page.connection(nodes, totalCount);

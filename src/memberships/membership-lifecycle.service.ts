@@ -2,12 +2,12 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { AuditService } from '../audit/audit.service';
 import type { RequestContext } from '../core/context/request-context';
 import { conflict, forbidden, notFound } from '../core/errors';
-import { isId } from '../core/ids';
 import { assertOwnerRemains, holdsOwner, lockOrganisation } from './last-owner-guard';
 import { MembershipStatus } from './membership-status';
 import { MembershipEntity } from './membership.entity';
 import { runTransaction } from '../core/database/transaction';
 import { emitEvent } from '../events/event-emitter';
+import { mutationPermissions } from '../core/authz/mutation-permissions';
 
 const EVENT_TYPES = { approve: 'membership.approved', deactivate: 'membership.deactivated', reactivate: 'membership.reactivated' } as const;
 
@@ -45,7 +45,7 @@ export class MembershipLifecycleService {
 
   /** Removes the membership and its team places; the User stays. */
   async remove(ctx: RequestContext, membershipId: string): Promise<boolean> {
-    const target = await this.findManageable(ctx, membershipId);
+    const target = await this.findManageable(ctx, membershipId, 'removeMember');
     await runTransaction(this.dataSource, async (manager) => {
       await lockOrganisation(manager, target.organisationId);
       const current = await this.reload(manager, target);
@@ -61,7 +61,7 @@ export class MembershipLifecycleService {
   }
 
   private async transition(ctx: RequestContext, membershipId: string, kind: Transition): Promise<MembershipEntity> {
-    const target = await this.findManageable(ctx, membershipId);
+    const target = await this.findManageable(ctx, membershipId, `${kind}Member`);
     const rule = TRANSITIONS[kind];
     const saved = await runTransaction(this.dataSource, async (manager) => {
       await lockOrganisation(manager, target.organisationId);
@@ -85,12 +85,9 @@ export class MembershipLifecycleService {
     return saved;
   }
 
-  private async findManageable(ctx: RequestContext, membershipId: string): Promise<MembershipEntity> {
-    ctx.requirePrincipal();
-    const membership = isId(membershipId) ? await ctx.loaders.membershipById.load(membershipId) : null;
-    if (!membership) throw notFound('Membership');
-    await ctx.requirePermission(membership.organisationId, 'members:manage', 'Membership');
-    return membership;
+  /** The membership, authorized by the mutation's declaration (src/core/authz/mutation-permissions.ts). */
+  private async findManageable(ctx: RequestContext, membershipId: string, mutation: 'approveMember' | 'deactivateMember' | 'reactivateMember' | 'removeMember'): Promise<MembershipEntity> {
+    return (await mutationPermissions[mutation].authorize(ctx, { membershipId })).object;
   }
 
   private async reload(manager: EntityManager, target: MembershipEntity): Promise<MembershipEntity> {

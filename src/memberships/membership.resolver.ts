@@ -2,7 +2,6 @@ import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../core/context/request-context';
 import type { OrganisationEntity } from '../organisations/organisation.entity';
 import { OrganisationType } from '../organisations/organisation.type';
-import type { RoleEntity } from '../roles/role.entity';
 import { RoleType, type RoleView } from '../roles/role.type';
 import type { UserEntity } from '../users/user.entity';
 import { UserType, userView } from '../users/user.type';
@@ -20,9 +19,7 @@ export class MembershipResolver {
 
   @FieldResolver(() => [TeamMembershipType], { description: "The member's team places" })
   async teams(@Ctx() ctx: RequestContext, @Root() membership: MembershipEntity): Promise<TeamPlaceView[]> {
-    const places = await ctx.loaders.teamPlacesByMembershipId.load(membership.id);
-    const own = membership.userId === ctx.userId;
-    return own ? places.map((place) => ({ ...place, ofViewer: true })) : places;
+    return ctx.loaders.teamPlacesByMembershipId.load(membership.id);
   }
 
   @FieldResolver(() => OrganisationType)
@@ -32,9 +29,7 @@ export class MembershipResolver {
 
   @FieldResolver(() => [RoleType], { description: 'Roles held directly (not through teams)' })
   async roles(@Ctx() ctx: RequestContext, @Root() membership: MembershipEntity): Promise<RoleView[]> {
-    const roles: RoleEntity[] = await ctx.loaders.rolesByMembershipId.load(membership.id);
-    const own = membership.userId === ctx.userId;
-    return own ? roles.map((role) => Object.assign(Object.create(Object.getPrototypeOf(role)), role, { heldByViewer: true })) : roles;
+    return ctx.loaders.rolesByMembershipId.load(membership.id);
   }
 
   @FieldResolver(() => [RoleGrantType], { description: 'Roles held directly (not through teams), each with the end of a time-bound grant' })

@@ -1,3 +1,6 @@
+import { expiryDate, liveGrant } from '../access/grant-expiry';
+import { ROLE_JSON_FIELDS, roleFromJson } from '../roles/role.rows';
+import type { GrantedRole } from './membership.loaders';
 import { MembershipEntity } from './membership.entity';
 
 export const MEMBERSHIP_COLUMNS =
@@ -14,4 +17,18 @@ export function membershipFromRow(row: Record<string, any>): MembershipEntity {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   });
+}
+
+/**
+ * The direct roles of membership `m` still in force, each with its grant's expiry, as a JSON array (the
+ * order and rows of the `rolesByMembershipId` loader), as a column of a statement that selects memberships:
+ * a page brings its members' roles itself.
+ */
+export const DIRECT_ROLES_JSON = `(
+  SELECT coalesce(json_agg(json_build_object(${ROLE_JSON_FIELDS}, 'grant_expires_at', l.expires_at) ORDER BY r.name, r.id), '[]')
+  FROM membership_roles l JOIN roles r ON r.id = l.role_id WHERE l.membership_id = m.id AND ${liveGrant('l')})`;
+
+/** The roles of a {@link DIRECT_ROLES_JSON} column, as the `rolesByMembershipId` loader returns them. */
+export function directRolesFromJson(json: (Parameters<typeof roleFromJson>[0] & { grant_expires_at: string | null })[]): GrantedRole[] {
+  return json.map((row) => Object.assign(roleFromJson(row), { grantExpiresAt: expiryDate(row.grant_expires_at) }));
 }

@@ -1,6 +1,6 @@
 import { allow, and, or } from 'graphql-shield';
 import type { RuleMap } from '../core/authz/apply-rules';
-import { holdsOnArgument, holdsOnParent, isAuthenticated, withAccess } from '../core/authz/common-rules';
+import { holdsOnParent, withAccess } from '../core/authz/common-rules';
 import type { MembershipView } from './membership.type';
 import { objectRule } from '../core/authz/rule-engine';
 import { platformAdminSeesOwner } from '../organisations/organisation-lifecycle.rules';
@@ -20,15 +20,6 @@ const seenThroughManagedTeam = objectRule('membershipSeenThroughManagedTeam', (m
 const readsMembership = or(isOwnMembership, holdsOnParent('members:read'), seenThroughManagedTeam);
 
 export const membershipRules: RuleMap = {
-  Query: {},
-  Mutation: {
-    // The lifecycle service checks members:manage in the membership's organisation (NOT_FOUND elsewhere).
-    approveMember: isAuthenticated,
-    deactivateMember: isAuthenticated,
-    reactivateMember: isAuthenticated,
-    removeMember: isAuthenticated,
-    assignRoles: holdsOnArgument('members:assign-roles'),
-  },
   Membership: {
     '*': readsMembership,
     // Platform administrators read an Owner's membership itself (appointOwner's answer; support).

@@ -1,6 +1,8 @@
-import { Arg, Args, Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, Ctx, FieldResolver, Info, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../core/context/request-context';
 import { connectionTypes, PageArgs, type Connection } from '../core/graphql/connection';
+import { selectsField } from '../core/graphql/selection';
 import type { OrganisationEntity } from '../organisations/organisation.entity';
 import { OrganisationType } from '../organisations/organisation.type';
 import type { MembershipEntity } from './membership.entity';
@@ -18,7 +20,10 @@ export class OrganisationMembersResolver {
     @Args() page: PageArgs,
     @Arg('filter', () => MemberFilter, { nullable: true }) filter?: MemberFilter,
     @Arg('orderBy', () => MemberOrder, { nullable: true }) orderBy?: MemberOrder,
+    @Info() info?: GraphQLResolveInfo,
   ): Promise<Connection<MembershipEntity>> {
-    return ctx.services.memberDirectory.list(ctx, organisation.id, { ...page, filter, orderBy });
+    // totalCount costs a count of the filtered members: only when the operation asks for it.
+    const totalCount = info ? selectsField(info, 'totalCount') : true;
+    return ctx.services.memberDirectory.list(ctx, organisation.id, { ...page, filter, orderBy }, { totalCount });
   }
 }

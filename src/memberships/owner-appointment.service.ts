@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { AuditService } from '../audit/audit.service';
 import type { RequestContext } from '../core/context/request-context';
 import { runTransaction } from '../core/database/transaction';
-import { badInput, conflict, forbidden, notFound } from '../core/errors';
+import { badInput, conflict, notFound } from '../core/errors';
 import { isId } from '../core/ids';
 import { emitEvent } from '../events/event-emitter';
 import { OrganisationStatus } from '../organisations/organisation-status';
@@ -14,6 +14,7 @@ import { lockOrganisation } from './last-owner-guard';
 import { MembershipStatus } from './membership-status';
 import type { MembershipWriter } from './membership-writer';
 import { MembershipEntity } from './membership.entity';
+import { mutationPermissions } from '../core/authz/mutation-permissions';
 
 /** What an appointment changed. */
 export enum AppointmentOutcome {
@@ -51,7 +52,7 @@ export class OwnerAppointmentService {
   ) {}
 
   async appoint(ctx: RequestContext, organisationId: string, rawEmail: string): Promise<Appointment> {
-    if (!ctx.requirePrincipal().isPlatformAdmin) throw forbidden('Only platform administrators appoint owners');
+    await mutationPermissions.appointOwner.authorize(ctx, { organisationId, email: rawEmail });
     if (!isId(organisationId)) throw notFound('Organisation');
     const email = typeof rawEmail === 'string' ? rawEmail.trim().toLowerCase() : '';
     if (email.length > 320 || !isEmail(email)) throw badInput(`"${String(rawEmail).slice(0, 100)}" is not an email address`, { field: 'email' });

@@ -10,6 +10,7 @@ import { rolesChangedEvents } from '../events/event-payloads';
 import { assertOwnerRemains, holdsOwner, lockOrganisation } from './last-owner-guard';
 import { MembershipStatus } from './membership-status';
 import { MembershipEntity } from './membership.entity';
+import { mutationPermissions } from '../core/authz/mutation-permissions';
 
 export interface OwnershipTransfer {
   /** The caller's membership: Owner taken away, Admin given (if not already held). */
@@ -46,9 +47,7 @@ export class OwnershipTransferService {
 
   async transfer(ctx: RequestContext, organisationId: string, toMembershipId: string): Promise<OwnershipTransfer> {
     const principal = ctx.requirePrincipal();
-    if (!isId(organisationId)) throw notFound('Organisation');
-    const refusal = ownerRefusal(await ctx.access(organisationId));
-    if (refusal) throw refusal;
+    await mutationPermissions.transferOwnership.authorize(ctx, { organisationId, toMembershipId });
     if (!isId(toMembershipId)) throw notFound('Membership');
     const result = await runTransaction(this.dataSource, async (manager) => {
       await lockOrganisation(manager, organisationId);

@@ -18,6 +18,7 @@ import { runTransaction } from '../core/database/transaction';
 import { insertMany } from '../core/database/bulk-insert';
 import { emitEvents } from '../events/event-emitter';
 import { rolesChangedEvents } from '../events/event-payloads';
+import { mutationPermissions } from '../core/authz/mutation-permissions';
 import { assertNotTimeBoundOwner, grantExpiryInput, liveGrant } from '../access/grant-expiry';
 
 /**
@@ -109,8 +110,7 @@ export class RoleAssignmentService {
   ) {}
 
   async assign(ctx: RequestContext, input: AssignRolesInput): Promise<MembershipEntity[]> {
-    if (!isId(input.organisationId)) throw notFound('Organisation');
-    const snapshot = await ctx.requirePermission(input.organisationId, 'members:assign-roles', 'Organisation');
+    const snapshot = (await mutationPermissions.assignRoles.authorize(ctx, { input })).snapshot as AccessSnapshot;
     const organisation = (await ctx.loaders.organisationById.load(input.organisationId)) as OrganisationEntity;
     const membershipIds = [...new Set(input.membershipIds)];
     const roleIds = [...new Set(input.roleIds)];

@@ -2,12 +2,13 @@ import type { DataSource } from 'typeorm';
 import type { AuditService } from '../audit/audit.service';
 import type { RequestContext } from '../core/context/request-context';
 import { runTransaction } from '../core/database/transaction';
-import { conflict, forbidden, notFound } from '../core/errors';
+import { conflict, notFound } from '../core/errors';
 import { isId } from '../core/ids';
 import { emitEvent } from '../events/event-emitter';
 import type { DomainEventType } from '../events/event-types';
 import { OrganisationEntity } from './organisation.entity';
 import { OrganisationStatus } from './organisation-status';
+import { mutationPermissions } from '../core/authz/mutation-permissions';
 
 type Transition = 'suspend' | 'reactivate' | 'delete';
 
@@ -46,7 +47,7 @@ export class OrganisationLifecycleService {
   }
 
   private async transition(ctx: RequestContext, id: string, kind: Transition): Promise<OrganisationEntity> {
-    if (!ctx.requirePrincipal().isPlatformAdmin) throw forbidden('Only platform administrators suspend, reactivate or delete organisations');
+    await mutationPermissions[`${kind}Organisation`].authorize(ctx, { id });
     if (!isId(id)) throw notFound('Organisation');
     const rule = TRANSITIONS[kind];
     const saved = await runTransaction(this.dataSource, async (manager) => {

@@ -1,7 +1,7 @@
 import { invitedToOrganisation } from '../invitations/invitee.rules';
 import { and, or } from 'graphql-shield';
 import type { RuleMap } from '../core/authz/apply-rules';
-import { holdsOnArgument, holdsOnParent, isAuthenticated, isPlatformAdmin, withAccess } from '../core/authz/common-rules';
+import { holdsOnParent, isAuthenticated, isPlatformAdmin, withAccess } from '../core/authz/common-rules';
 import { objectRule } from '../core/authz/rule-engine';
 import type { RequestContext } from '../core/context/request-context';
 
@@ -14,15 +14,6 @@ export const hasMembershipInOrganisation = objectRule('hasMembershipInOrganisati
 const seesOrganisation = or(hasMembershipInOrganisation, isPlatformAdmin);
 
 export const organisationRules: RuleMap = {
-  Query: {
-    organisations: isAuthenticated,
-    organisation: isAuthenticated,
-  },
-  Mutation: {
-    createOrganisation: isPlatformAdmin,
-    // The service re-checks org:update, and Owner for the boundary.
-    updateOrganisation: holdsOnArgument('org:update', 'id'),
-  },
   Organisation: {
     // The invitee of an open invitation sees who invites them (src/invitations/invitee.rules.ts).
     id: or(seesOrganisation, invitedToOrganisation),

@@ -22,6 +22,8 @@ import { DOMAIN_PATTERN, SLUG_PATTERN, type CreateOrganisationInput, type Update
 import { runTransaction } from '../core/database/transaction';
 import { emitEvent } from '../events/event-emitter';
 import { snapshotUnderMfaPolicy } from '../access/access-snapshot.loader';
+import { mutationPermissions } from '../core/authz/mutation-permissions';
+import type { AccessSnapshot } from '../access/access-snapshot';
 
 /** Organisations: listing, creation with built-in roles and first Owner, settings and boundary. */
 export class OrganisationService {
@@ -83,9 +85,10 @@ export class OrganisationService {
   /** The organisation if the caller may see it at all (a member of any status, or a platform admin), else null. */
   async findVisible(ctx: RequestContext, id: string): Promise<OrganisationEntity | null> {
     if (!isId(id)) return null;
-    const organisation = await ctx.loaders.organisationById.load(id);
-    if (!organisation) return null;
-    return (await this.canSee(ctx, organisation.id)) ? organisation : null;
+    // Access first: the snapshot's statement brings the organisation's row too (primed), and an organisation
+    // the caller cannot see costs no load.
+    if (!(await this.canSee(ctx, id))) return null;
+    return ctx.loaders.organisationById.load(id);
   }
 
   async canSee(ctx: RequestContext, organisationId: string): Promise<boolean> {
@@ -94,8 +97,7 @@ export class OrganisationService {
   }
 
   async create(ctx: RequestContext, input: CreateOrganisationInput): Promise<OrganisationEntity> {
-    const principal = ctx.requirePrincipal();
-    if (!principal.isPlatformAdmin) throw forbidden('Only platform administrators create organisations');
+    await mutationPermissions.createOrganisation.authorize(ctx, { input });
     const ownerEmail = input.ownerEmail.trim().toLowerCase();
     try {
       return await runTransaction(this.dataSource, async (manager) => {
@@ -136,8 +138,7 @@ export class OrganisationService {
   }
 
   async update(ctx: RequestContext, id: string, input: UpdateOrganisationInput): Promise<OrganisationEntity> {
-    if (!isId(id)) throw notFound('Organisation');
-    const snapshot = await ctx.requirePermission(id, 'org:update', 'Organisation');
+    const snapshot = (await mutationPermissions.updateOrganisation.authorize(ctx, { id, input })).snapshot as AccessSnapshot;
     const changes = this.validatedChanges(input);
     this.takeMfaPolicy(input, changes);
     if (input.permissionBoundary !== undefined) {

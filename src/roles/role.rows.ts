@@ -26,3 +26,14 @@ export function roleFromRow(row: RoleRow): RoleEntity {
     updatedAt: row.updated_at,
   });
 }
+
+/** A role of `r` as one JSON object with the keys of {@link RoleRow} (timestamps as ISO text), for JSON aggregates. */
+export const ROLE_JSON_FIELDS =
+  "'id', r.id, 'organisation_id', r.organisation_id, 'name', r.name, 'description', r.description, " +
+  "'built_in_key', r.built_in_key, 'permissions', r.permissions, 'created_at', r.created_at, 'updated_at', r.updated_at";
+export const ROLE_JSON = `json_build_object(${ROLE_JSON_FIELDS})`;
+
+/** A role from {@link ROLE_JSON}. */
+export function roleFromJson(json: Omit<RoleRow, 'created_at' | 'updated_at'> & { created_at: string; updated_at: string }): RoleEntity {
+  return roleFromRow({ ...json, created_at: new Date(json.created_at), updated_at: new Date(json.updated_at) });
+}

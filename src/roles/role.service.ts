@@ -4,7 +4,6 @@ import type { AuditService } from '../audit/audit.service';
 import type { RequestContext } from '../core/context/request-context';
 import { uniqueViolation } from '../core/database/postgres-errors';
 import { badInput, conflict, forbidden, notFound } from '../core/errors';
-import { isId } from '../core/ids';
 import type { PermissionCatalogue } from '../core/permissions/permission-catalogue';
 import { lockOrganisation } from '../memberships/last-owner-guard';
 import { OrganisationEntity } from '../organisations/organisation.entity';
@@ -14,6 +13,8 @@ import { runTransaction } from '../core/database/transaction';
 import { roleHolderChanges } from '../access/role-change-holders';
 import { emitEvent } from '../events/event-emitter';
 import { memberPermissionDeltas } from '../events/event-payloads';
+import { mutationPermissions } from '../core/authz/mutation-permissions';
+import type { AccessSnapshot } from '../access/access-snapshot';
 
 /** Custom roles: created, edited and deleted within the catalogue, the boundary and the caller's own permissions. */
 export class RoleService {
@@ -24,8 +25,7 @@ export class RoleService {
   ) {}
 
   async create(ctx: RequestContext, input: CreateRoleInput): Promise<RoleEntity> {
-    if (!isId(input.organisationId)) throw notFound('Organisation');
-    const snapshot = await ctx.requirePermission(input.organisationId, 'roles:manage', 'Organisation');
+    const snapshot = (await mutationPermissions.createRole.authorize(ctx, { input })).snapshot as AccessSnapshot;
     const organisation = await ctx.loaders.organisationById.load(input.organisationId);
     if (!organisation) throw notFound('Organisation');
     const permissions = this.validPermissions(input.permissions, organisation);
@@ -43,7 +43,7 @@ export class RoleService {
   }
 
   async update(ctx: RequestContext, id: string, input: UpdateRoleInput): Promise<RoleEntity> {
-    const role = await this.findManageable(ctx, id);
+    const role = await this.findManageable(ctx, id, 'updateRole');
     const snapshot = await ctx.access(role.organisationId);
     const organisation = (await ctx.loaders.organisationById.load(role.organisationId)) as OrganisationEntity;
     const changes: Partial<RoleEntity> = {};
@@ -74,7 +74,7 @@ export class RoleService {
 
   /** Deletes a custom role; memberships, teams and invitations lose it in the same transaction. */
   async delete(ctx: RequestContext, id: string): Promise<boolean> {
-    const role = await this.findManageable(ctx, id);
+    const role = await this.findManageable(ctx, id, 'deleteRole');
     const boundary = (await ctx.loaders.organisationById.load(role.organisationId))?.permissionBoundary ?? null;
     await runTransaction(this.dataSource, async (manager) => {
       // The organisation first, like every transaction that grants roles: one lock order, no deadlock.
@@ -108,11 +108,8 @@ export class RoleService {
   }
 
   /** A custom role the caller may manage; another organisation's role looks like none at all. */
-  private async findManageable(ctx: RequestContext, id: string): Promise<RoleEntity> {
-    ctx.requirePrincipal();
-    const role = isId(id) ? await ctx.loaders.roleById.load(id) : null;
-    if (!role) throw notFound('Role');
-    await ctx.requirePermission(role.organisationId, 'roles:manage', 'Role');
+  private async findManageable(ctx: RequestContext, id: string, mutation: 'updateRole' | 'deleteRole'): Promise<RoleEntity> {
+    const { object: role } = await mutationPermissions[mutation].authorize(ctx, { id });
     if (role.builtInKey) throw forbidden('Built-in roles cannot be changed or deleted');
     return role;
   }

@@ -10,8 +10,8 @@ export class RoleType {
   @Field(() => String) description!: string;
 }
 
-/** A role reached through the caller's own membership: visible to them whatever their permissions. */
-export type RoleView = RoleType & { heldByViewer?: boolean };
+/** A role as the rules read it. */
+export type RoleView = RoleType;
 
 @ObjectType('Permission', { description: 'A permission of the catalogue' })
 export class PermissionType {

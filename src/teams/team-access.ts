@@ -1,30 +1,21 @@
 import type { EntityManager } from 'typeorm';
 import type { AccessSnapshot } from '../access/access-snapshot';
 import type { RequestContext } from '../core/context/request-context';
-import { AppError, ErrorCode, forbidden, notFound, organisationRefused } from '../core/errors';
-import { isId } from '../core/ids';
+import type { Declaration } from '../core/authz/object-rules';
+import { forbidden, notFound } from '../core/errors';
 import { ROLE_COLUMNS, roleFromRow, type RoleRow } from '../roles/role.rows';
 import type { RoleEntity } from '../roles/role.entity';
 import { TEAM_COLUMNS, teamFromRow } from './team.rows';
 import type { TeamEntity } from './team.entity';
 
 /**
- * The team named by `teamId` once the caller holds `permission` for it: in the team's scope (its
- * MANAGER) when `teamScope`, else organisation-wide. A team the caller cannot even read (another
- * organisation's, or no teams:read) is NOT_FOUND, exactly like one that does not exist.
+ * The team a team mutation acts on, authorized by its declaration (src/core/authz/mutation-permissions.ts):
+ * the permission in the team's scope (its MANAGER) or organisation-wide as declared; a team the caller
+ * cannot even read (another organisation's, or no teams:read) is NOT_FOUND, like one that does not exist.
  */
-export async function requireTeam(ctx: RequestContext, teamId: string, permission: string, teamScope: boolean): Promise<{ team: TeamEntity; snapshot: AccessSnapshot }> {
-  ctx.requirePrincipal();
-  const team = isId(teamId) ? await ctx.loaders.teamById.load(teamId) : null;
-  if (!team) throw notFound('Team');
-  const snapshot = await ctx.access(team.organisationId);
-  if (!snapshot.hasInTeam(team.id, 'teams:read')) {
-    if (snapshot.refusal) throw organisationRefused(snapshot.refusal);
-    if (snapshot.withheldByMfa('teams:read')) throw new AppError(ErrorCode.MFA_REQUIRED);
-    throw notFound('Team');
-  }
-  await ctx.requirePermission(team.organisationId, permission, 'Team', teamScope ? team.id : undefined);
-  return { team, snapshot };
+export async function requireTeam(declaration: Declaration<TeamEntity>, ctx: RequestContext, args: Record<string, unknown>): Promise<{ object: TeamEntity; snapshot: AccessSnapshot }> {
+  const { object, snapshot } = await declaration.authorize(ctx, args);
+  return { object, snapshot: snapshot as AccessSnapshot };
 }
 
 /** The team as it is now, inside a transaction (it may have been deleted since it was loaded). */

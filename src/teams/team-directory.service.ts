@@ -6,6 +6,7 @@ import type { Connection, PageArgs } from '../core/graphql/connection';
 import type { KeysetPaginator } from '../core/pagination/keyset-paginator';
 import { isId } from '../core/ids';
 import { membershipFromRow, MEMBERSHIP_COLUMNS } from '../memberships/membership.rows';
+import { USER_COLUMNS_PREFIXED, userFromPrefixedRow } from '../users/user.rows';
 import type { TeamMemberEntity } from './team-member.entity';
 import { TEAM_COLUMNS, teamFromRow, teamPlaceFromRow } from './team.rows';
 import type { TeamEntity } from './team.entity';
@@ -58,12 +59,15 @@ export class TeamDirectoryService {
     return page.connection(teams, totalCount);
   }
 
-  /** A team's members, managers first, then by when they were added. */
+  /**
+   * A team's members, managers first, then by when they were added; each with its membership and user
+   * (primed: the page is one statement, its count a subquery of it).
+   */
   async members(ctx: RequestContext, team: TeamEntity, args: PageArgs): Promise<Connection<TeamMemberEntity>> {
     const page = await this.paginator.page<Record<string, any>>(args, {
       scope: JSON.stringify(['team-members', team.id]),
-      select: `tm.team_id, tm.membership_id, tm.organisation_id, tm.role, tm.added_at, tm.expires_at, ${MEMBERSHIP_COLUMNS}`,
-      from: 'team_members tm JOIN memberships m ON m.id = tm.membership_id',
+      select: `tm.team_id, tm.membership_id, tm.organisation_id, tm.role, tm.added_at, tm.expires_at, ${MEMBERSHIP_COLUMNS}, ${USER_COLUMNS_PREFIXED}`,
+      from: 'team_members tm JOIN memberships m ON m.id = tm.membership_id JOIN users u ON u.id = m.user_id',
       where: ['tm.team_id = $1', liveGrant('tm')],
       parameters: [team.id],
       key: [
@@ -71,11 +75,13 @@ export class TeamDirectoryService {
         { sql: 'tm.added_at', kind: 'timestamptz' },
         { sql: 'tm.membership_id', kind: 'uuid' },
       ],
-      windowCount: true,
+      countInStatement: true,
     });
     const totalCount = page.windowTotal ?? (await ctx.loaders.memberCountByTeamId.load(team.id));
     const places = page.rows.map((row) => {
       ctx.loaders.membershipById.prime(row.id, membershipFromRow(row));
+      const user = userFromPrefixedRow(row);
+      ctx.loaders.userById.prime(user.id, user);
       return teamPlaceFromRow(row);
     });
     return page.connection(places, totalCount);

@@ -18,6 +18,7 @@ import { teamPlaceFromRow } from './team.rows';
 import type { TeamEntity } from './team.entity';
 import { runTransaction } from '../core/database/transaction';
 import { emitEvent, emitEvents } from '../events/event-emitter';
+import { mutationPermissions } from '../core/authz/mutation-permissions';
 import { assertNotTimeBoundOwner, grantExpiryInput, liveGrant } from '../access/grant-expiry';
 
 const PLACE_COLUMNS = 'team_id, membership_id, organisation_id, role, added_at, expires_at';
@@ -57,7 +58,7 @@ export class TeamMembershipService {
    * caller must be able to grant both (no escalation).
    */
   async add(ctx: RequestContext, input: TeamMemberInput): Promise<TeamMemberEntity> {
-    const { team, snapshot, organisation } = await this.authorisePlace(ctx, input);
+    const { team, snapshot, organisation } = await this.authorisePlace(ctx, input, 'addTeamMember');
     const expiresAt = grantExpiryInput(input.expiresAt, 'expiresAt');
     const place = await runTransaction(this.dataSource, async (manager) => {
       await lockOrganisation(manager, team.organisationId);
@@ -92,7 +93,7 @@ export class TeamMembershipService {
   /** Moves a member between MANAGER and MEMBER; asking for the current role changes nothing. */
   async setRole(ctx: RequestContext, input: TeamMemberInput): Promise<TeamMemberEntity> {
     if (input.expiresAt !== null && input.expiresAt !== undefined) throw badInput('expiresAt applies to addTeamMember', { field: 'expiresAt' });
-    const { team, snapshot, organisation } = await this.authorisePlace(ctx, input);
+    const { team, snapshot, organisation } = await this.authorisePlace(ctx, input, 'setTeamMemberRole');
     const place = await runTransaction(this.dataSource, async (manager) => {
       await lockOrganisation(manager, team.organisationId);
       await reloadTeam(manager, team);
@@ -118,7 +119,7 @@ export class TeamMembershipService {
    * away: Owners only, and an active Owner must remain.
    */
   async remove(ctx: RequestContext, teamId: string, membershipId: string): Promise<boolean> {
-    const { team, snapshot } = await requireTeam(ctx, teamId, 'teams:manage-members', true);
+    const { object: team, snapshot } = await requireTeam(mutationPermissions.removeTeamMember, ctx, { teamId, membershipId });
     await runTransaction(this.dataSource, async (manager) => {
       await lockOrganisation(manager, team.organisationId);
       await reloadTeam(manager, team);
@@ -196,8 +197,8 @@ export class TeamMembershipService {
   }
 
   /** teams:manage-members for the team; giving someone the MANAGER place also needs what it grants. */
-  private async authorisePlace(ctx: RequestContext, input: TeamMemberInput): Promise<{ team: TeamEntity; snapshot: AccessSnapshot; organisation: OrganisationEntity }> {
-    const { team, snapshot } = await requireTeam(ctx, input.teamId, 'teams:manage-members', true);
+  private async authorisePlace(ctx: RequestContext, input: TeamMemberInput, mutation: 'addTeamMember' | 'setTeamMemberRole'): Promise<{ team: TeamEntity; snapshot: AccessSnapshot; organisation: OrganisationEntity }> {
+    const { object: team, snapshot } = await requireTeam(mutationPermissions[mutation], ctx, { input });
     const organisation = (await ctx.loaders.organisationById.load(team.organisationId)) as OrganisationEntity;
     if (input.role === TeamMemberRole.MANAGER) this.assertMayAppointManager(snapshot, team, organisation);
     return { team, snapshot, organisation };

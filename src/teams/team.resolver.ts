@@ -28,6 +28,14 @@ export class TeamResolver {
     return ctx.loaders.grantedRolesByTeamId.load(team.id);
   }
 
+  @FieldResolver(() => [String], {
+    description:
+      'What you may do for this team: your permissions in its organisation plus those you hold in its scope as its MANAGER (empty unless you are an active member). Other subgraphs gate their Team fields on it with @requires(fields: "viewerPermissions")',
+  })
+  async viewerPermissions(@Ctx() ctx: RequestContext, @Root() team: TeamEntity): Promise<string[]> {
+    return (await ctx.access(team.organisationId)).permissionsInTeam(team.id);
+  }
+
   @FieldResolver(() => OrganisationType)
   async organisation(@Ctx() ctx: RequestContext, @Root() team: TeamEntity): Promise<OrganisationEntity> {
     return (await ctx.loaders.organisationById.load(team.organisationId)) as OrganisationEntity;
@@ -47,8 +55,7 @@ export class TeamResolver {
 export class TeamMembershipResolver {
   @FieldResolver(() => TeamType)
   async team(@Ctx() ctx: RequestContext, @Root() place: TeamPlaceView): Promise<TeamView> {
-    const team = (await ctx.loaders.teamById.load(place.teamId)) as TeamEntity;
-    return place.ofViewer ? { ...team, ofViewer: true } : team;
+    return (await ctx.loaders.teamById.load(place.teamId)) as TeamEntity;
   }
 
   @FieldResolver(() => MembershipType)

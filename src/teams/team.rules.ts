@@ -1,7 +1,7 @@
 import { teamOfferedToViewer } from '../invitations/invitee.rules';
 import { allow, or } from 'graphql-shield';
 import type { RuleMap } from '../core/authz/apply-rules';
-import { decidePermission, holdsOnArgument, isAuthenticated, withAccess } from '../core/authz/common-rules';
+import { decidePermission, withAccess } from '../core/authz/common-rules';
 import { objectRule } from '../core/authz/rule-engine';
 import type { RequestContext } from '../core/context/request-context';
 import type { TeamPlaceView, TeamView } from './team.type';
@@ -15,8 +15,13 @@ const readsTeamOfPlace = objectRule('readsTeamOfPlace', (place: TeamPlaceView, c
   withAccess(ctx, place.organisationId, (snapshot) => snapshot.hasInTeam(place.teamId, 'teams:read') || decidePermission(snapshot, 'teams:read')),
 );
 
-/** Reached through the caller's own membership. */
-const ofViewer = objectRule('teamOfViewer', (object: { ofViewer?: boolean }) => object.ofViewer === true);
+/** The caller has a place in the team (the membership's data, whatever its status). */
+const teamOfCaller = objectRule('teamOfCaller', (team: TeamView, ctx: RequestContext) => withAccess(ctx, team.organisationId, (snapshot) => snapshot.isInTeam(team.id)));
+
+/** The place is the caller's own (its membership is the caller's). */
+const ownPlace = objectRule('teamPlaceOfCaller', (place: TeamPlaceView, ctx: RequestContext) =>
+  withAccess(ctx, place.organisationId, (snapshot) => snapshot.membershipId !== null && snapshot.membershipId === place.membershipId),
+);
 
 /** teams:read, or managing at least one team (then the list holds those). */
 const listsTeams = objectRule('listsTeams', (organisation: { id: string }, ctx: RequestContext) =>
@@ -24,32 +29,18 @@ const listsTeams = objectRule('listsTeams', (organisation: { id: string }, ctx: 
 );
 
 export const teamRules: RuleMap = {
-  Query: {
-    team: isAuthenticated,
-  },
-  Mutation: {
-    createTeam: holdsOnArgument('teams:create'),
-    // The team services check the permission in the team's organisation or, where a MANAGER may act,
-    // in the team's scope (NOT_FOUND for a team the caller cannot read); setTeamRoles organisation-wide.
-    updateTeam: isAuthenticated,
-    deleteTeam: isAuthenticated,
-    addTeamMember: isAuthenticated,
-    setTeamMemberRole: isAuthenticated,
-    removeTeamMember: isAuthenticated,
-    setTeamRoles: isAuthenticated,
-  },
   Organisation: {
     teams: listsTeams,
   },
   Team: {
     // And the invitee of an open invitation placing them in it (its name before accepting).
-    '*': or(ofViewer, readsTeam, teamOfferedToViewer),
+    '*': or(teamOfCaller, readsTeam, teamOfferedToViewer),
     members: readsTeam,
     grantedRoles: readsTeam,
     memberCount: readsTeam,
   },
   TeamMembership: {
-    '*': or(ofViewer, readsTeamOfPlace),
+    '*': or(ownPlace, readsTeamOfPlace),
   },
   TeamConnection: { '*': allow },
   TeamEdge: { '*': allow },

@@ -3,7 +3,7 @@ import { assertCanGrant } from '../access/escalation-guard';
 import type { AuditService } from '../audit/audit.service';
 import type { RequestContext } from '../core/context/request-context';
 import { uniqueViolation } from '../core/database/postgres-errors';
-import { badInput, conflict, notFound } from '../core/errors';
+import { badInput, conflict } from '../core/errors';
 import { isId } from '../core/ids';
 import type { PermissionCatalogue } from '../core/permissions/permission-catalogue';
 import { assertOwnerRemains, lockOrganisation } from '../memberships/last-owner-guard';
@@ -17,6 +17,7 @@ import { TeamEntity } from './team.entity';
 import { runTransaction } from '../core/database/transaction';
 import { insertMany } from '../core/database/bulk-insert';
 import { emitEvent } from '../events/event-emitter';
+import { mutationPermissions } from '../core/authz/mutation-permissions';
 
 /** At most this many roles granted by one team (one request). */
 export const MAX_TEAM_ROLES = 100;
@@ -31,8 +32,7 @@ export class TeamService {
 
   /** teams:create in the organisation; a name taken there (case-insensitively) is CONFLICT. */
   async create(ctx: RequestContext, input: CreateTeamInput): Promise<TeamEntity> {
-    if (!isId(input.organisationId)) throw notFound('Organisation');
-    await ctx.requirePermission(input.organisationId, 'teams:create', 'Organisation');
+    await mutationPermissions.createTeam.authorize(ctx, { input });
     const name = input.name.trim();
     const team = await this.writing(name, () =>
       runTransaction(this.dataSource, async (manager) => {
@@ -48,7 +48,7 @@ export class TeamService {
 
   /** teams:update in the organisation, or as the team's MANAGER. */
   async update(ctx: RequestContext, id: string, input: UpdateTeamInput): Promise<TeamEntity> {
-    const { team } = await requireTeam(ctx, id, 'teams:update', true);
+    const { object: team } = await requireTeam(mutationPermissions.updateTeam, ctx, { id });
     const changes: Partial<Pick<TeamEntity, 'name' | 'description'>> = {};
     if (input.name !== undefined && input.name !== null) changes.name = input.name.trim();
     if (input.description !== undefined && input.description !== null) changes.description = input.description.trim();
@@ -75,7 +75,7 @@ export class TeamService {
    * since that can take Owner from someone, the organisation must keep an active Owner.
    */
   async delete(ctx: RequestContext, id: string): Promise<boolean> {
-    const { team, snapshot } = await requireTeam(ctx, id, 'teams:delete', false);
+    const { object: team, snapshot } = await requireTeam(mutationPermissions.deleteTeam, ctx, { id });
     const memberIds = await runTransaction(this.dataSource, async (manager) => {
       await lockOrganisation(manager, team.organisationId);
       const current = await reloadTeam(manager, team);
@@ -114,7 +114,7 @@ export class TeamService {
    * taking Owner away is for Owners, and an active Owner must remain.
    */
   async setRoles(ctx: RequestContext, teamId: string, roleIds: string[]): Promise<TeamEntity> {
-    const { team, snapshot } = await requireTeam(ctx, teamId, 'teams:update', false);
+    const { object: team, snapshot } = await requireTeam(mutationPermissions.setTeamRoles, ctx, { teamId });
     const roles = await this.rolesOf(team.organisationId, roleIds);
     const organisation = (await ctx.loaders.organisationById.load(team.organisationId)) as OrganisationEntity;
     await runTransaction(this.dataSource, async (manager) => {

@@ -27,8 +27,8 @@ export class TeamMembershipType {
 export const { ConnectionType: TeamConnection } = connectionTypes(TeamType, 'Team');
 export const { ConnectionType: TeamMemberConnection } = connectionTypes(TeamMembershipType, 'TeamMember');
 
-/** A team place reached through the caller's own membership: visible to them. */
-export type TeamPlaceView = TeamMembershipType & { ofViewer?: boolean };
+/** A team place as the rules read it (its organisation, team and membership). */
+export type TeamPlaceView = TeamMembershipType;
 
-/** A team reached through the caller's own team place. */
-export type TeamView = TeamType & { ofViewer?: boolean };
+/** A team as the rules read it. */
+export type TeamView = TeamType;

@@ -3,9 +3,10 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { AuditRecord, AuditService } from '../audit/audit.service';
 import type { RequestContext } from '../core/context/request-context';
 import { runTransaction } from '../core/database/transaction';
-import { conflict, forbidden, notFound } from '../core/errors';
+import { conflict, notFound } from '../core/errors';
 import { isId } from '../core/ids';
 import { emitEvents, type DomainEvent } from '../events/event-emitter';
+import { mutationPermissions } from '../core/authz/mutation-permissions';
 
 /** What an erased person is called from then on (`User.displayName`, the audit log's actor). */
 export const ERASED_USER_NAME = 'Erased user';
@@ -45,7 +46,7 @@ export class UserErasureService {
   async erase(ctx: RequestContext, userId: string): Promise<boolean> {
     const principal = ctx.requirePrincipal();
     const self = userId === principal.user.id;
-    if (!principal.isPlatformAdmin && !self) throw forbidden('Only platform administrators erase other users');
+    await mutationPermissions.eraseUser.authorize(ctx, { id: userId });
     if (!isId(userId)) throw notFound('User');
     await runTransaction(this.dataSource, (manager) => this.eraseIn(manager, ctx, userId, self));
     ctx.invalidateAccess();

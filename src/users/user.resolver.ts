@@ -41,8 +41,32 @@ export async function visibleThrough(ctx: RequestContext, userId: string): Promi
 }
 
 /** Of these organisations, those where the caller may read members (one statement for all of them). */
-export async function scopesWithMembersRead(ctx: RequestContext, organisationIds: string[]): Promise<Scope[]> {
+export async function scopesWithMembersRead(ctx: RequestContext, organisationIds: readonly string[]): Promise<Scope[]> {
+  const known = scopesWithMembersReadIfKnown(ctx, organisationIds);
+  if (known) return known;
   await ctx.preloadAccess(organisationIds);
-  const allowed = await Promise.all(organisationIds.map(async (id) => (await ctx.access(id)).has('members:read')));
-  return organisationIds.filter((_id, index) => allowed[index]).map((organisationId) => ({ organisationId }));
+  return scopesWithMembersReadIfKnown(ctx, organisationIds) as Scope[];
+}
+
+// One frozen Scope per organisation per request: a page of 1,000 users of one organisation shares it.
+const scopesOf = new WeakMap<RequestContext, Map<string, Scope>>();
+const NO_SCOPES: Scope[] = Object.freeze([]) as unknown as Scope[];
+
+/**
+ * {@link scopesWithMembersRead} without a promise when every snapshot is already known in this request
+ * (the common case in a batch: `_entities` of 1,000 users); null when one is not.
+ */
+export function scopesWithMembersReadIfKnown(ctx: RequestContext, organisationIds: readonly string[]): Scope[] | null {
+  let scopes: Scope[] | null = null;
+  for (const organisationId of organisationIds) {
+    const snapshot = ctx.peekAccess(organisationId);
+    if (!snapshot) return null;
+    if (!snapshot.has('members:read')) continue;
+    let cache = scopesOf.get(ctx);
+    if (!cache) scopesOf.set(ctx, (cache = new Map()));
+    let scope = cache.get(organisationId);
+    if (!scope) cache.set(organisationId, (scope = Object.freeze({ organisationId })));
+    (scopes ??= []).push(scope);
+  }
+  return scopes ?? NO_SCOPES;
 }

@@ -1,7 +1,7 @@
 import { or } from 'graphql-shield';
-import type { RuleMap } from '../core/authz/apply-rules';
+import { redacted, type RuleMap } from '../core/authz/apply-rules';
 import type { AccessSnapshot } from '../access/access-snapshot';
-import { allowsInAnyScope, decidePermission, isAuthenticated } from '../core/authz/common-rules';
+import { allowsInAnyScope, decidePermission } from '../core/authz/common-rules';
 import { objectRule } from '../core/authz/rule-engine';
 import type { RequestContext } from '../core/context/request-context';
 import { unauthenticated } from '../core/errors';
@@ -19,13 +19,11 @@ function seenWith(permission: string) {
 }
 
 export const userRules: RuleMap = {
-  Query: {
-    user: isAuthenticated,
-  },
   User: {
     '*': or(isSelf, seenWith('members:read')),
     // The one contact rule (src/core/authz/contact-details.ts): yourself, or members:read-contact where reached.
-    email: contactField('User', userContact),
-    lastSignInAt: or(isSelf, seenWith('access:review')),
+    // Hidden, not refused: null with no error for a reader who may see the person but not this.
+    email: redacted(contactField('User', userContact)),
+    lastSignInAt: redacted(or(isSelf, seenWith('access:review'))),
   },
 };

@@ -5,11 +5,11 @@ import type { ContactContext } from '../core/authz/contact-details';
 @Directive('@key(fields: "id")')
 export class UserType {
   @Field(() => ID) id!: string;
-  @Field(() => String, { nullable: true, description: 'Needs members:read-contact in an organisation you share, or yourself' })
+  @Field(() => String, { nullable: true, description: 'Contact detail: yourself, or members:read-contact in an organisation (or managed team) through which you reached the user. Hidden, not refused: null with no error when you may see the user but not this' })
   email!: string | null;
   @Field(() => String, { description: 'Email addresses in it are hidden as for `email`' }) displayName!: string;
   @Field(() => Date) createdAt!: Date;
-  @Field(() => Date, { nullable: true, description: 'Needs access:review in an organisation you share, or yourself' })
+  @Field(() => Date, { nullable: true, description: 'Yourself, or access:review in an organisation through which you reached the user. Hidden, not refused: null with no error when you may see the user but not this' })
   lastSignInAt!: Date | null;
 }
 

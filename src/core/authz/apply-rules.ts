@@ -3,7 +3,7 @@ import { deny } from 'graphql-shield';
 import type { ShieldRule } from 'graphql-shield/typings/types';
 import { AppError, ErrorCode } from '../errors';
 import { recordRefusal } from '../observability/authz-metrics';
-import { answerFor, compileRule, forgetAnswers, type CompiledRule, type Verdict } from './rule-engine';
+import { answerFor, compileRule, fieldRule, forgetAnswers, type CompiledRule, type Verdict } from './rule-engine';
 
 /** A graphql-shield style rule map: per type, per field, with `*` as the type's rule. */
 export type RuleMap = Record<string, Record<string, ShieldRule>>;
@@ -19,6 +19,35 @@ export function ruleFor(map: RuleMap, typeName: string, fieldName: string): { ru
 }
 
 type Resolver = GraphQLFieldResolver<any, any>;
+
+/** Redacting rules: what hides the field (null, no error) and what must still hold (else the usual error). */
+const redactions = new WeakMap<object, { hidden: ShieldRule; gate?: ShieldRule }>();
+
+/**
+ * A field hidden rather than refused: where `hidden` refuses (a plain refusal or FORBIDDEN), the field
+ * resolves to null with no error, as contact details and sign-in times do for readers who may see the
+ * person but not these (GitHub's private emails). `gate`, when given, refuses as usual first (e.g.
+ * invitations:read for an invitation's address). The field must be nullable.
+ */
+export function redacted(hidden: ShieldRule, gate?: ShieldRule): ShieldRule {
+  const hiddenName = compileRule(hidden).name;
+  const name = gate ? `${compileRule(gate).name} then redacted(${hiddenName})` : `redacted(${hiddenName})`;
+  // As a plain rule (e.g. evaluated outside applyRules) it answers like and(gate, hidden).
+  const created = fieldRule(name, async (parent, args, ctx, info) => {
+    for (const part of gate ? [gate, hidden] : [hidden]) {
+      const verdict = await compileRule(part).check(parent, args, ctx, info);
+      if (verdict !== true) return verdict;
+    }
+    return true;
+  });
+  redactions.set(created, { hidden, gate });
+  return created;
+}
+
+/** For the rule snapshot and tests: whether `rule` hides its field instead of refusing it. */
+export function isRedacting(rule: ShieldRule): boolean {
+  return redactions.has(rule);
+}
 
 /** The error a refused field throws, counted (on refusal paths only) under the rule's refusal label. */
 function refusal(rule: CompiledRule, verdict: Verdict): Error {
@@ -38,7 +67,14 @@ export function applyRules(schema: GraphQLSchema, map: RuleMap): GraphQLSchema {
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     for (const field of Object.values(type.getFields())) {
-      const compiled = compileRule(ruleFor(map, type.name, field.name).rule);
+      const { rule } = ruleFor(map, type.name, field.name);
+      const redaction = redactions.get(rule);
+      if (redaction) {
+        field.resolve = hiding(compileRule(redaction.hidden), field.resolve ?? defaultFieldResolver);
+        if (redaction.gate) field.resolve = guard(compileRule(redaction.gate), field.resolve);
+        continue;
+      }
+      const compiled = compileRule(rule);
       // Always `allow`: nothing to check, no wrapper, no cost.
       if (compiled.constant !== true) field.resolve = guard(compiled, field.resolve ?? defaultFieldResolver);
       if (type === mutationType) field.resolve = forgettingFirst(field.resolve ?? defaultFieldResolver);
@@ -65,6 +101,21 @@ function guard(rule: CompiledRule, resolve: Resolver): Resolver {
   return (parent, args, ctx, info) => {
     const verdict = check(parent, args, ctx, info);
     return verdict === true ? resolve(parent, args, ctx, info) : afterVerdict(rule, verdict, resolve, parent, args, ctx, info);
+  };
+}
+
+/** A hidden field: null where the rule refuses (plainly or FORBIDDEN); any other error (UNAUTHENTICATED, MFA_REQUIRED) as usual. */
+function hiding(rule: CompiledRule, resolve: Resolver): Resolver {
+  const settle = (verdict: Verdict, call: Parameters<Resolver>): unknown => {
+    if (verdict === true) return resolve(...call);
+    if (verdict === false || (verdict as Partial<GraphQLError>).extensions?.code === ErrorCode.FORBIDDEN) return null;
+    throw refusal(rule, verdict);
+  };
+  return (parent, args, ctx, info) => {
+    const verdict = rule.slot >= 0 ? answerFor(rule, parent, args, ctx, info) : rule.check(parent, args, ctx, info);
+    if (verdict === true) return resolve(parent, args, ctx, info);
+    if (verdict instanceof Promise) return verdict.then((settled) => settle(settled, [parent, args, ctx, info]));
+    return settle(verdict as Verdict, [parent, args, ctx, info]);
   };
 }
 

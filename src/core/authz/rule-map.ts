@@ -16,6 +16,8 @@ import { webhookRules } from '../../webhooks/webhook.rules';
 import { reviewCampaignRules } from '../../campaigns/review-campaign.rules';
 import { elevationRules } from '../../elevation/elevation.rules';
 import type { RuleMap } from './apply-rules';
+import { mutationPermissions, queryPermissions } from './mutation-permissions';
+import { declarationRule, type Declaration } from './object-rules';
 
 /** Structural types: what they carry is checked by the rules of the nodes inside them. */
 const structuralRules: RuleMap = {
@@ -24,6 +26,12 @@ const structuralRules: RuleMap = {
   // by the reference resolvers, which return null for what the caller may not see.
   Query: { _service: allow, _entities: allow },
   _Service: { sdl: allow },
+};
+
+/** Every mutation and query entry point, from the one declaration table (src/core/authz/mutation-permissions.ts). */
+const declaredRules: RuleMap = {
+  Query: Object.fromEntries(Object.entries(queryPermissions as Record<string, Declaration<any>>).map(([field, declaration]) => [field, declarationRule(declaration)])),
+  Mutation: Object.fromEntries(Object.entries(mutationPermissions as Record<string, Declaration<any>>).map(([field, declaration]) => [field, declarationRule(declaration)])),
 };
 
 function connectionRules(...names: string[]): RuleMap {
@@ -46,6 +54,7 @@ function merge(...maps: RuleMap[]): RuleMap {
 /** The whole rule map: deny is the fallback for anything not named here. */
 export const ruleMap: RuleMap = merge(
   structuralRules,
+  declaredRules,
   connectionRules('Organisation', 'Event'),
   viewerRules,
   organisationRules,

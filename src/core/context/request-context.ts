@@ -1,5 +1,9 @@
 import type DataLoader from 'dataloader';
-import { createMembershipAccessLoader, createViewerAccessLoader } from '../../access/access-snapshot.loader';
+import { createMembershipAccessLoader, createViewerAccessLoader, viewerMembershipsWithAccess } from '../../access/access-snapshot.loader';
+import { MembershipEntity } from '../../memberships/membership.entity';
+import { DIRECT_ROLES_JSON, directRolesFromJson } from '../../memberships/membership.rows';
+import { OrganisationEntity } from '../../organisations/organisation.entity';
+import { entityFromJson } from '../database/entity-json';
 import type { AccessSnapshot } from '../../access/access-snapshot';
 import { createLoaders, type Loaders } from './loaders';
 import type { Principal } from '../auth/principal';
@@ -17,6 +21,7 @@ export class RequestContext {
   private membershipAccessLoader?: DataLoader<string, AccessSnapshot | null>;
   private loaderSet?: Loaders;
   private readonly resolvedAccess = new Map<string, AccessSnapshot>();
+  private ownMemberships?: Promise<MembershipEntity[]>;
 
   constructor(
     readonly services: AppServices,
@@ -49,11 +54,42 @@ export class RequestContext {
   async access(organisationId: string): Promise<AccessSnapshot> {
     const known = this.resolvedAccess.get(organisationId);
     if (known) return known;
-    this.viewerAccessLoader ??= createViewerAccessLoader(this.services.dataSource, this.services.catalogue, this.userId, this.principal?.hasMfa ?? false);
+    this.viewerAccessLoader ??= createViewerAccessLoader(this.services.dataSource, this.services.catalogue, this.userId, this.principal?.hasMfa ?? false, (row) =>
+      this.primeOrganisation(row),
+    );
     const snapshot = await this.viewerAccessLoader.load(organisationId);
     this.resolvedAccess.set(organisationId, snapshot);
     noteOrganisation(organisationId); // for the request's log line
     return snapshot;
+  }
+
+  private primeOrganisation(row: Record<string, unknown>): OrganisationEntity {
+    const organisation = entityFromJson(this.services.dataSource, OrganisationEntity, row);
+    this.loaders.organisationById.prime(organisation.id, organisation);
+    return organisation;
+  }
+
+  /**
+   * The caller's own memberships (any status, joined date order), loaded in one statement with their access
+   * snapshots, organisations and direct roles, all primed into this request: `viewer.memberships` and what
+   * its fields read cost that one statement. Empty without a principal.
+   */
+  viewerMemberships(): Promise<MembershipEntity[]> {
+    const userId = this.userId;
+    if (!userId) return Promise.resolve([]);
+    this.ownMemberships ??= viewerMembershipsWithAccess(this.services.dataSource, this.services.catalogue, userId, this.principal?.hasMfa ?? false, DIRECT_ROLES_JSON).then((rows) => {
+      const memberships = rows.map((row) => {
+        const membership = entityFromJson(this.services.dataSource, MembershipEntity, row.membership);
+        this.primeOrganisation(row.organisation);
+        this.primeAccess(row.snapshot);
+        this.loaders.membershipById.prime(membership.id, membership);
+        this.loaders.rolesByMembershipId.prime(membership.id, directRolesFromJson(row.directRoles));
+        return membership;
+      });
+      this.loaders.membershipsByUserId.prime(userId, memberships);
+      return memberships;
+    });
+    return this.ownMemberships;
   }
 
   /** The snapshot if already computed in this request: lets rules answer synchronously. */
@@ -71,12 +107,15 @@ export class RequestContext {
 
   /** Loads the caller's snapshots for many organisations in one statement. */
   async preloadAccess(organisationIds: Iterable<string>): Promise<void> {
-    await Promise.all([...new Set(organisationIds)].map((id) => this.access(id)));
+    const missing = new Set<string>();
+    for (const id of organisationIds) if (!this.resolvedAccess.has(id)) missing.add(id);
+    if (missing.size > 0) await Promise.all([...missing].map((id) => this.access(id)));
   }
 
   /** Forgets computed snapshots (after a mutation changed roles or memberships). */
   invalidateAccess(): void {
     this.resolvedAccess.clear();
+    this.ownMemberships = undefined;
     this.viewerAccessLoader = undefined;
     this.membershipAccessLoader = undefined;
   }

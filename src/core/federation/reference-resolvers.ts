@@ -1,7 +1,7 @@
 import type { RequestContext } from '../context/request-context';
 import { isId } from '../ids';
 import { userView } from '../../users/user.type';
-import { scopesWithMembersRead } from '../../users/user.resolver';
+import { scopesWithMembersRead, scopesWithMembersReadIfKnown } from '../../users/user.resolver';
 
 type Reference = { id: string };
 
@@ -20,7 +20,9 @@ export const referenceResolvers = {
       if (!ctx.principal || !isId(reference.id)) return null;
       const found = await ctx.loaders.userWithOrganisationsById.load(reference.id);
       if (!found) return null;
-      const seenThrough = await scopesWithMembersRead(ctx, found.organisationIds);
+      // Per batch, not per representation: once the first user's organisations are known, the rest answer
+      // synchronously (no Set, no Promise.all, one shared Scope per organisation).
+      const seenThrough = scopesWithMembersReadIfKnown(ctx, found.organisationIds) ?? (await scopesWithMembersRead(ctx, found.organisationIds));
       return found.user.id === ctx.userId || seenThrough.length > 0 ? userView(found.user, seenThrough) : null;
     },
   },

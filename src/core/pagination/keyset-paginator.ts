@@ -27,6 +27,14 @@ export interface KeysetQuery {
   descending?: boolean;
   /** Also count the filtered rows with `count(*) OVER ()` on a page without a cursor. */
   windowCount?: boolean;
+  /**
+   * Also count the filtered rows, on any page, with a separate `count(*)` of the same filter run as an
+   * uncorrelated subquery of the page's statement (evaluated once). Unlike the window count, the page itself
+   * still stops after `LIMIT n + 1` rows of the sort key's index. Takes precedence over `windowCount`.
+   */
+  countInStatement?: boolean;
+  /** The FROM of that count when the filter needs fewer joins than the page (default: `from`). */
+  countFrom?: string;
 }
 
 /** One page as fetched: rows in list order, the page's facts, and how to make it a connection. */
@@ -34,7 +42,7 @@ export interface KeysetPage<Row> {
   rows: Row[];
   /** The page started at a cursor (then no window count was taken). */
   hasCursor: boolean;
-  /** `count(*) OVER ()` of a page without a cursor that found rows; null otherwise. */
+  /** The count the page's statement took (`windowCount` or `countInStatement`) when it found rows; null otherwise. */
   windowTotal: number | null;
   connection<Node>(nodes: Node[], totalCount: number): Connection<Node>;
 }
@@ -113,8 +121,9 @@ export class KeysetPaginator {
     const where = (extra: string[]) => [...query.where, ...extra].join(' AND ') || 'true';
     parameters.push(request.size + 1);
     const limit = `$${parameters.length}`;
+    const counted = query.countInStatement ? `(SELECT count(*) FROM ${query.countFrom ?? query.from} WHERE ${where([])})` : null;
     if (cursorValues === null) {
-      const total = query.windowCount ? 'count(*) OVER ()' : 'NULL';
+      const total = counted ?? (query.windowCount ? 'count(*) OVER ()' : 'NULL');
       return [
         `SELECT ${query.select}, ${keyColumns}, ${total}::int AS _total FROM ${query.from}
          WHERE ${where([])} ORDER BY ${order(towardsLarger)} LIMIT ${limit}`,
@@ -127,12 +136,12 @@ export class KeysetPaginator {
     });
     const keyRow = `(${query.key.map((column) => column.sql).join(', ')})`;
     const cursorRow = `(${placeholders.join(', ')})`;
-    const select = `SELECT ${query.select}, ${keyColumns}, NULL::int AS _total`;
+    const select = (total: string) => `SELECT ${query.select}, ${keyColumns}, ${total}::int AS _total`;
     return [
-      `(${select}, false AS _probe FROM ${query.from}
+      `(${select(counted ?? 'NULL')}, false AS _probe FROM ${query.from}
         WHERE ${where([`${keyRow} ${towardsLarger ? '>' : '<'} ${cursorRow}`])} ORDER BY ${order(towardsLarger)} LIMIT ${limit})
        UNION ALL
-       (${select}, true FROM ${query.from}
+       (${select('NULL')}, true FROM ${query.from}
         WHERE ${where([`${keyRow} ${towardsLarger ? '<=' : '>='} ${cursorRow}`])} ORDER BY ${order(!towardsLarger)} LIMIT 1)`,
       parameters,
     ];
@@ -155,7 +164,7 @@ export class KeysetPaginator {
     return {
       rows: page,
       hasCursor,
-      windowTotal: !hasCursor && query.windowCount && rows.length > 0 ? rows[0]._total : null,
+      windowTotal: rows.length > 0 && (query.countInStatement || (!hasCursor && query.windowCount)) ? rows[0]._total : null,
       connection: (nodes, totalCount) => ({ totalCount, pageInfo, edges: nodes.map((node, index) => ({ cursor: cursors[index], node })) }),
     };
   }

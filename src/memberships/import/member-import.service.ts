@@ -7,7 +7,6 @@ import { assertCanGrant } from '../../access/escalation-guard';
 import type { AuditService } from '../../audit/audit.service';
 import type { RequestContext } from '../../core/context/request-context';
 import { AppError, conflict, notFound } from '../../core/errors';
-import { isId } from '../../core/ids';
 import type { PermissionCatalogue } from '../../core/permissions/permission-catalogue';
 import { ROLE_COLUMNS, roleFromRow, type RoleRow } from '../../roles/role.rows';
 import type { RoleEntity } from '../../roles/role.entity';
@@ -21,6 +20,7 @@ import { runTransaction } from '../../core/database/transaction';
 import { insertMany } from '../../core/database/bulk-insert';
 import { emitEvents } from '../../events/event-emitter';
 import { rolesChangedEvents } from '../../events/event-payloads';
+import { mutationPermissions } from '../../core/authz/mutation-permissions';
 
 /** The organisation settings a plan depends on. */
 interface ImportSettings {
@@ -78,9 +78,7 @@ export class MemberImportService {
 
   /** Both permissions in the organisation; another organisation's id looks like no organisation (NOT_FOUND). */
   private async authorise(ctx: RequestContext, organisationId: string): Promise<{ organisation: ImportSettings; snapshot: AccessSnapshot }> {
-    if (!isId(organisationId)) throw notFound('Organisation');
-    await ctx.requirePermission(organisationId, 'members:invite', 'Organisation');
-    const snapshot = await ctx.requirePermission(organisationId, 'members:assign-roles', 'Organisation');
+    const snapshot = (await mutationPermissions.importMembers.authorize(ctx, { input: { organisationId } })).snapshot as AccessSnapshot;
     const organisation = await ctx.loaders.organisationById.load(organisationId);
     if (!organisation) throw notFound('Organisation');
     return { organisation, snapshot };

@@ -26,7 +26,7 @@ export class ImportMemberRowType {
   /** The organisation imported into, for the contact rule (not exposed). */
   organisationId!: string;
   @Field(() => Int, { description: 'Line in the file where the row starts; the header is line 1' }) line!: number;
-  @Field(() => String, { nullable: true, description: 'Trimmed and lower-cased when it is an address; else as written. Contact detail: needs members:read-contact' })
+  @Field(() => String, { nullable: true, description: 'Trimmed and lower-cased when it is an address; else as written. Contact detail: needs members:read-contact; hidden, not refused: null with no error without it' })
   email!: string;
   @Field(() => ImportRowStatus) status!: ImportRowStatus;
   @Field(() => [String], { description: 'Why the row cannot be imported; empty unless status is ERROR. Addresses in them are hidden as for `email`' })
