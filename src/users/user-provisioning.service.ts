@@ -99,15 +99,21 @@ export class UserProvisioningService {
     const changes = await this.changesFor(user, identity);
     if (!hasChanges(changes)) return user;
     const changedProfile = PROFILE_FIELDS.filter((key) => key in changes);
-    const { lastSignInAt, ...profile } = changes;
+    const { lastSignInAt, mfaEnrolledAt, ...profile } = changes;
     // A sign-in (once per interval) is also an event in each organisation of the user: one statement with the update.
     const signIn = (manager: EntityManager) =>
       lastSignInAt ? recordSignIn(manager, user.id, lastSignInAt, new Date(Date.now() - this.options.lastSignInIntervalSeconds * 1000)) : Promise.resolve();
+    // The first token showing a second factor records the enrolment (once: a later one never moves it).
+    const enrol = (manager: EntityManager) =>
+      mfaEnrolledAt ? manager.query('UPDATE users SET mfa_enrolled_at = $2 WHERE id = $1 AND mfa_enrolled_at IS NULL', [user.id, mfaEnrolledAt]) : Promise.resolve();
     try {
-      if (changedProfile.length === 0) await signIn(this.dataSource.manager);
-      else {
+      if (changedProfile.length === 0) {
+        await enrol(this.dataSource.manager);
+        await signIn(this.dataSource.manager);
+      } else {
         await runTransaction(this.dataSource, async (manager) => {
           await manager.update(UserEntity, { id: user.id }, profile);
+          await enrol(manager);
           await signIn(manager);
           const data = { userId: user.id, before: Object.fromEntries(changedProfile.map((key) => [key, user[key]])), after: Object.fromEntries(changedProfile.map((key) => [key, changes[key]])) };
           emitEvent(manager, null, { organisationId: null, type: 'user.updated', objectId: user.id, data, actorUserId: user.id });
