@@ -21,30 +21,19 @@ import { Client } from 'pg';
 import { DevIssuer } from '../src/core/auth/dev-issuer';
 import { startService } from '../src/core/bootstrap';
 import { loadConfig } from '../src/core/config';
-import { createDataSource } from '../src/core/database/data-source';
+import { createBenchDatabase } from './support/bench-environment';
 
 const EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 100_000);
 
 async function main(): Promise<void> {
   if (!Number.isInteger(EVENTS) || EVENTS <= 0) throw new Error('BENCH_AUDIT_EVENTS must be a positive whole number');
   const serverUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
-  const name = `access_bench_audit_${process.pid}`;
-  const admin = async (sql: string) => {
-    const client = new Client({ connectionString: serverUrl });
-    await client.connect();
-    await client.query(sql).finally(() => client.end());
-  };
   const cleanups: (() => Promise<unknown>)[] = [];
   try {
-    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin(`CREATE DATABASE ${name}`);
-    cleanups.push(() => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-    const url = new URL(serverUrl);
-    url.pathname = `/${name}`;
-    const dataSource = createDataSource(url.toString(), { poolSize: 10, applicationName: 'access-bench-audit' });
-    await dataSource.initialize();
-    cleanups.push(() => dataSource.destroy());
-    await dataSource.runMigrations({ transaction: 'each' });
+    const database = await createBenchDatabase(serverUrl, `access_bench_audit_${process.pid}`, 'access-bench-audit');
+    cleanups.push(() => database.drop());
+    const { dataSource } = database;
+    const url = new URL(database.url);
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'access-bench-audit-'));
     cleanups.push(async () => fs.rmSync(dataDir, { recursive: true, force: true }));
     const issuer = await DevIssuer.open(dataDir);

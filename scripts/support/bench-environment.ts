@@ -126,14 +126,15 @@ export class Cleanups {
   }
 }
 
-interface BenchDatabase {
+export interface BenchDatabase {
   url: string;
   name: string;
   dataSource: DataSource;
   drop(): Promise<void>;
 }
 
-async function createBenchDatabase(serverUrl: string, name: string, applicationName: string): Promise<BenchDatabase> {
+/** A throwaway database on `serverUrl`'s server, migrated; `drop()` removes it (once, also after a failure). */
+export async function createBenchDatabase(serverUrl: string, name: string, applicationName: string): Promise<BenchDatabase> {
   const admin = async (sql: string) => {
     const client = new Client({ connectionString: serverUrl });
     await client.connect();

@@ -3,6 +3,7 @@ import type { AuditService } from '../audit/audit.service';
 import { runTransaction } from '../core/database/transaction';
 import { logger } from '../core/logger';
 import { PeriodicTask } from '../core/outbox/periodic-task';
+import { expireStaleElevationRequests } from '../elevation/elevation-expiry';
 import { emitEvents } from '../events/event-emitter';
 import { rolesChangedEvents } from '../events/event-payloads';
 
@@ -92,12 +93,6 @@ export class GrantExpirySweeper {
        SELECT r.*, m.user_id FROM removed r JOIN memberships m ON m.id = r.membership_id`,
       [organisationId],
     );
-    const requests: { id: string; requester_membership_id: string; role_id: string }[] = await manager.query(
-      `WITH expired AS (UPDATE elevation_requests SET status = 'EXPIRED', updated_at = now()
-         WHERE organisation_id = $1 AND status = 'PENDING' AND pending_until <= now() RETURNING id, requester_membership_id, role_id)
-       SELECT * FROM expired`,
-      [organisationId],
-    );
     await this.audit.recordMany(manager, null, [
       ...roles.map((row) => ({
         organisationId,
@@ -113,14 +108,6 @@ export class GrantExpirySweeper {
         targetType: 'Membership',
         targetId: row.membership_id,
         details: { teamId: row.team_id, place: row.role, expiresAt: row.expires_at, userId: row.user_id },
-        actorUserId: null,
-      })),
-      ...requests.map((row) => ({
-        organisationId,
-        action: 'elevation.expired',
-        targetType: 'ElevationRequest',
-        targetId: row.id,
-        details: { requesterMembershipId: row.requester_membership_id, roleId: row.role_id },
         actorUserId: null,
       })),
     ]);
@@ -148,6 +135,7 @@ export class GrantExpirySweeper {
         data: { teamId: row.team_id, membershipId: row.membership_id, role: row.role, reason: 'expired' },
       })),
     ]);
-    return roles.length + places.length + requests.length;
+    const requests = await expireStaleElevationRequests(manager, this.audit, null, organisationId);
+    return roles.length + places.length + requests;
   }
 }

@@ -15,6 +15,7 @@ import { lockOrganisation } from '../memberships/last-owner-guard';
 import type { RoleAssignmentService } from '../memberships/role-assignment.service';
 import type { OrganisationEntity } from '../organisations/organisation.entity';
 import type { RoleEntity } from '../roles/role.entity';
+import { expireStaleElevationRequests } from './elevation-expiry';
 import { ElevationStatus } from './elevation.enums';
 import { MAX_REASON_LENGTH, type RequestElevationInput } from './elevation.inputs';
 import { ELEVATION_COLUMNS, ELEVATION_FROM, elevationFromRow, statusCondition } from './elevation.rows';
@@ -66,7 +67,7 @@ export class ElevationService {
         );
         if (held.length > 0) throw conflict('You hold this role already, permanently');
         // A request left PENDING past its bound is over: store it EXPIRED so a new one may be made.
-        await this.expireStale(manager, ctx, organisation.id, 'AND requester_membership_id = $2 AND role_id = $3', [membershipId, role.id]);
+        await expireStaleElevationRequests(manager, this.audit, ctx, organisation.id, 'AND requester_membership_id = $2 AND role_id = $3', [membershipId, role.id]);
         const [row] = await manager.query(
           `WITH e AS (INSERT INTO elevation_requests (organisation_id, requester_membership_id, role_id, hours, reason, pending_until)
              VALUES ($1, $2, $3, $4, $5, now() + make_interval(hours => $6::int)) RETURNING *)
@@ -216,28 +217,6 @@ export class ElevationService {
     const [row] = await manager.query(`SELECT ${ELEVATION_COLUMNS} FROM ${ELEVATION_FROM} WHERE e.id = $1 FOR UPDATE OF e`, [id]);
     if (!row) throw notFound('ElevationRequest');
     return elevationFromRow(row);
-  }
-
-  /** Stores EXPIRED on PENDING requests past their bound (`filter` narrows, over $2…), audited. */
-  private async expireStale(manager: EntityManager, ctx: RequestContext | null, organisationId: string, filter: string, parameters: unknown[]): Promise<void> {
-    const expired: { id: string; requester_membership_id: string; role_id: string }[] = await manager.query(
-      `WITH x AS (UPDATE elevation_requests SET status = 'EXPIRED', updated_at = now()
-         WHERE organisation_id = $1 AND status = 'PENDING' AND pending_until <= now() ${filter} RETURNING id, requester_membership_id, role_id)
-       SELECT * FROM x`,
-      [organisationId, ...parameters],
-    );
-    await this.audit.recordMany(
-      manager,
-      ctx,
-      expired.map((row) => ({
-        organisationId,
-        action: 'elevation.expired',
-        targetType: 'ElevationRequest',
-        targetId: row.id,
-        details: { requesterMembershipId: row.requester_membership_id, roleId: row.role_id },
-        actorUserId: null,
-      })),
-    );
   }
 
   /** One PENDING request per member and role: a second one is CONFLICT. */

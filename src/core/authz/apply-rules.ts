@@ -22,6 +22,7 @@ type Resolver = GraphQLFieldResolver<any, any>;
 
 /** Redacting rules: what hides the field (null, no error) and what must still hold (else the usual error). */
 const redactions = new WeakMap<object, { hidden: ShieldRule; gate?: ShieldRule }>();
+const redactedRules = new Map<ShieldRule, Map<ShieldRule | undefined, ShieldRule>>();
 
 /**
  * A field hidden rather than refused: where `hidden` refuses (a plain refusal or FORBIDDEN), the field
@@ -30,6 +31,10 @@ const redactions = new WeakMap<object, { hidden: ShieldRule; gate?: ShieldRule }
  * invitations:read for an invitation's address). The field must be nullable.
  */
 export function redacted(hidden: ShieldRule, gate?: ShieldRule): ShieldRule {
+  // One rule object per (hidden, gate): graphql-shield wants one object per rule name (User.email and
+  // ImportMemberRow.email are both redacted(readsContactDetails)).
+  const known = redactedRules.get(hidden)?.get(gate);
+  if (known) return known;
   const hiddenName = compileRule(hidden).name;
   const name = gate ? `${compileRule(gate).name} then redacted(${hiddenName})` : `redacted(${hiddenName})`;
   // As a plain rule (e.g. evaluated outside applyRules) it answers like and(gate, hidden).
@@ -41,6 +46,8 @@ export function redacted(hidden: ShieldRule, gate?: ShieldRule): ShieldRule {
     return true;
   });
   redactions.set(created, { hidden, gate });
+  const byGate = redactedRules.get(hidden) ?? new Map<ShieldRule | undefined, ShieldRule>();
+  redactedRules.set(hidden, byGate.set(gate, created));
   return created;
 }
 
