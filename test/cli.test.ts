@@ -60,7 +60,7 @@ describe('usage', () => {
   it('--help exits 0 and names every command; a command’s --help too', async () => {
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
-    for (const command of ['organisations', 'owners', 'members', 'seed', 'token', 'migrate']) expect(help.stdout).toContain(command);
+    for (const command of ['organisations', 'owners', 'users', 'members', 'seed', 'token', 'migrate']) expect(help.stdout).toContain(command);
     const token = await cli(['token', '--help']);
     expect(token).toMatchObject({ code: 0, stdout: expect.stringContaining('--platform-admin') });
     expect((await cli(['members', 'import', '--help'])).stdout).toContain('--dry-run');
@@ -183,6 +183,45 @@ describe('owners appoint (break-glass)', () => {
     });
     expect(await cli(['owners', 'appoint', '--organisation', slug, '--email', 'not an email'])).toMatchObject({ code: 1, stderr: 'error: "not an email" is not an email address (BAD_USER_INPUT)\n' });
     expect(await sql('SELECT count(*)::int AS n FROM audit_events')).toEqual(before);
+  });
+});
+
+describe('organisation lifecycle and erasure', () => {
+  it('suspend, reactivate and delete by slug, through the lifecycle service, audited as platform actions', async () => {
+    const slug = `life-${unique()}`;
+    const created = JSON.parse((await cli(['organisations', 'create', '--name', 'Life', '--slug', slug, '--owner-email', `o-${slug}@example.com`, '--json'])).stdout);
+    expect(await cli(['organisations', 'suspend', '--organisation', slug])).toMatchObject({ code: 0, stdout: `${slug} is SUSPENDED\n`, stderr: '' });
+    expect(await cli(['organisations', 'reactivate', '--organisation', slug])).toMatchObject({ code: 0, stdout: `${slug} is ACTIVE\n` });
+    expect(await cli(['organisations', 'delete', '--organisation', slug])).toMatchObject({ code: 0, stdout: `${slug} is DELETED\n` });
+    const [row] = await sql('SELECT status, deleted_at FROM organisations WHERE id = $1', [created.id]);
+    expect(row.status).toBe('DELETED');
+    expect(row.deleted_at).toBeInstanceOf(Date);
+    const actions = (await sql("SELECT action FROM audit_events WHERE organisation_id = $1 AND action LIKE 'organisation.%' ORDER BY occurred_at, id", [created.id])).map((event) => event.action);
+    expect(actions).toEqual(['organisation.created', 'organisation.suspended', 'organisation.reactivated', 'organisation.deleted']);
+    // A move the lifecycle does not allow: exit 1 with the service's reason, nothing written.
+    expect(await cli(['organisations', 'suspend', '--organisation', slug])).toMatchObject({ code: 1, stderr: expect.stringContaining('(CONFLICT)') });
+    expect(await cli(['organisations', 'suspend', '--organisation', `missing-${unique()}`])).toMatchObject({ code: 1, stderr: expect.stringContaining('no organisation has the slug') });
+    expect((await cli(['organisations', 'delete'])).code).toBe(2);
+  });
+
+  it('users erase: pseudonymises the person, keeps audit ids; refused for a last Owner; an unknown email is exit 1', async () => {
+    const slug = `erase-${unique()}`;
+    const owner = `owner-${slug}@example.com`;
+    const created = JSON.parse((await cli(['organisations', 'create', '--name', 'Erase', '--slug', slug, '--owner-email', owner, '--json'])).stdout);
+    const lastOwner = await cli(['users', 'erase', '--email', owner]);
+    expect(lastOwner).toMatchObject({ code: 1, stderr: expect.stringContaining('(CONFLICT)') });
+    const second = `second-${slug}@example.com`;
+    expect((await cli(['owners', 'appoint', '--organisation', slug, '--email', second])).code).toBe(0);
+    const [{ id }] = await sql('SELECT id FROM users WHERE email = $1', [second]);
+    expect(await cli(['users', 'erase', '--email', second.toUpperCase()])).toMatchObject({ code: 0, stdout: `erased ${id}\n` });
+    const [user] = await sql('SELECT email, display_name FROM users WHERE id = $1', [id]);
+    expect(user.email).toBeNull();
+    expect(await sql('SELECT 1 FROM memberships WHERE user_id = $1', [id])).toEqual([]);
+    // Audit rows keep the ids: the removal in the organisation, and the erasure itself (by the system actor).
+    expect(await sql("SELECT action FROM audit_events WHERE organisation_id = $1 AND action = 'member.removed' AND details->>'userId' = $2", [created.id, id])).toHaveLength(1);
+    const [erased] = await sql("SELECT u.display_name FROM audit_events e JOIN users u ON u.id = e.actor_user_id WHERE e.action = 'user.erased' AND e.target_id = $1", [id]);
+    expect(erased).toEqual({ display_name: SYSTEM_ACTOR_NAME });
+    expect(await cli(['users', 'erase', '--email', `nobody-${slug}@example.com`])).toMatchObject({ code: 1, stderr: expect.stringContaining('no user has the email') });
   });
 });
 

@@ -6,6 +6,7 @@ import { registerOrganisationCommands } from './organisations.command';
 import { registerOwnerCommands } from './owners.command';
 import { registerSeedCommand } from './seed.command';
 import { registerTokenCommand } from './token.command';
+import { registerUserCommands } from './users.command';
 
 /** The admin CLI's commands (commander). Errors are thrown, not exits, so `runCli` decides the exit code. */
 export function buildProgram(): Command {
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .configureOutput({ writeOut: (text) => process.stdout.write(text), writeErr: (text) => process.stderr.write(text) });
   registerOrganisationCommands(program);
   registerOwnerCommands(program);
+  registerUserCommands(program);
   registerMemberCommands(program);
   registerSeedCommand(program);
   registerTokenCommand(program);

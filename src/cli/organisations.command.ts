@@ -2,9 +2,12 @@ import type { Command } from 'commander';
 
 const PAGE = 100;
 
-/** `organisations create|list`: what a platform administrator does through the API, as the system actor. */
+/**
+ * `organisations create|list|suspend|reactivate|delete`: what a platform administrator does through the API,
+ * as the system actor, through the same services as the mutations.
+ */
 export function registerOrganisationCommands(program: Command): void {
-  const organisations = program.command('organisations').description('create and list organisations');
+  const organisations = program.command('organisations').description('create, list, suspend, reactivate and delete organisations');
 
   organisations
     .command('create')
@@ -43,4 +46,24 @@ export function registerOrganisationCommands(program: Command): void {
         if (!options.json) process.stderr.write(`${count} organisation${count === 1 ? '' : 's'}\n`);
       });
     });
+
+  const transitions = [
+    ['suspend', 'suspend an organisation: its members are refused (FORBIDDEN, ORGANISATION_SUSPENDED) until it is reactivated'],
+    ['reactivate', 'reactivate a suspended organisation, or a deleted one before it is purged'],
+    ['delete', 'delete an organisation softly: its members are refused at once, its contents purged ORGANISATION_PURGE_DAYS later'],
+  ] as const;
+  for (const [kind, description] of transitions) {
+    organisations
+      .command(kind)
+      .description(description)
+      .requiredOption('--organisation <slug>', 'the organisation')
+      .action(async (options: { organisation: string }) => {
+        const { organisationBySlug, withRuntime } = await import('./cli-runtime');
+        const organisation = await withRuntime(`organisations-${kind}`, async (runtime) => {
+          const found = await organisationBySlug(runtime, options.organisation);
+          return runtime.services.organisationLifecycle[kind](runtime.ctx, found.id);
+        });
+        process.stdout.write(`${organisation.slug} is ${organisation.status}\n`);
+      });
+  }
 }
