@@ -92,6 +92,20 @@ describe('Prometheus metrics at GET /metrics', () => {
     expect(valueOf(after, 'authz_refusals_total', { permission: 'role:owner', code: 'FORBIDDEN' }) - valueOf(before, 'authz_refusals_total', { permission: 'role:owner', code: 'FORBIDDEN' })).toBe(1);
   });
 
+  test('a refusal made by a declaration (webhooks, review items, elevation requests) is counted once, under its permission', async () => {
+    const total = (samples: Sample[]) => samples.filter((sample) => sample.name === 'authz_refusals_total').reduce((sum, sample) => sum + sample.value, 0);
+    const before = await scrapeService();
+    const refused = await service.graphql(
+      'mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { secret } }',
+      { input: { organisationId: organisation.id, url: 'https://hooks.example.com/refused' } },
+      viewer.token,
+    );
+    expect(errorCodes(refused)).toEqual(['FORBIDDEN']);
+    const after = await scrapeService();
+    expect(total(after) - total(before)).toBe(1);
+    expect(valueOf(after, 'authz_refusals_total', { permission: 'webhooks:manage', code: 'FORBIDDEN' }) - valueOf(before, 'authz_refusals_total', { permission: 'webhooks:manage', code: 'FORBIDDEN' })).toBe(1);
+  });
+
   test('database pool, outbox backlog and its oldest age, key set fetches and process metrics', async () => {
     const invited = await service.graphql(INVITE_USER, { input: { organisationId: organisation.id, email: 'backlog@example.com' } }, owner.token);
     expect(invited.errors).toBeUndefined();

@@ -2,7 +2,7 @@ import type { AccessSnapshot } from '../access/access-snapshot';
 import type { RequestContext } from '../core/context/request-context';
 import { AppError, ErrorCode, forbidden, notFound, organisationRefused } from '../core/errors';
 import { isId } from '../core/ids';
-import { recordRefusal } from '../core/observability/authz-metrics';
+import { countedRefusal } from '../core/observability/authz-metrics';
 import type { ReviewCampaignView, ReviewItemView } from './review-campaign.rows';
 
 /** Whose items are whose: the parts of an item the rules of reviewing read. */
@@ -31,9 +31,8 @@ export function decidesItem(snapshot: AccessSnapshot, item: ItemReviewers): bool
   return reviewsItem(snapshot, item) || (item.reviewerMembershipId === null && snapshot.has('access:review'));
 }
 
-function refuse(code: ErrorCode, permission: string, error: AppError): never {
-  recordRefusal(permission, code);
-  throw error;
+function refuse(permission: string, error: AppError): never {
+  throw countedRefusal(permission, error);
 }
 
 /** A campaign the caller holds access:review for; any other looks missing (NOT_FOUND). */
@@ -55,13 +54,13 @@ export async function requireDecidableItem(ctx: RequestContext, id: string): Pro
   if (!item) throw notFound('ReviewItem');
   const snapshot = await ctx.access(item.organisationId);
   if (!snapshot.has('access:review') && !reviewsItem(snapshot, item)) {
-    if (snapshot.refusal) refuse(ErrorCode.FORBIDDEN, 'access:review', organisationRefused(snapshot.refusal));
-    if (snapshot.withheldByMfa('access:review')) refuse(ErrorCode.MFA_REQUIRED, 'access:review', new AppError(ErrorCode.MFA_REQUIRED));
-    refuse(ErrorCode.NOT_FOUND, 'access:review', notFound('ReviewItem'));
+    if (snapshot.refusal) refuse('access:review', organisationRefused(snapshot.refusal));
+    if (snapshot.withheldByMfa('access:review')) refuse('access:review', new AppError(ErrorCode.MFA_REQUIRED));
+    refuse('access:review', notFound('ReviewItem'));
   }
-  if (item.userId === ctx.userId) refuse(ErrorCode.FORBIDDEN, 'review:self', forbidden('You cannot review your own access'));
+  if (item.userId === ctx.userId) refuse('review:self', forbidden('You cannot review your own access'));
   if (!decidesItem(snapshot, item)) {
-    refuse(ErrorCode.FORBIDDEN, 'review:reviewer', forbidden("Only the item's reviewer, a manager of its team or the campaign's owner may decide it"));
+    refuse('review:reviewer', forbidden("Only the item's reviewer, a manager of its team or the campaign's owner may decide it"));
   }
   return { item, snapshot };
 }

@@ -2,7 +2,7 @@ import { defaultFieldResolver, isObjectType, type GraphQLError, type GraphQLFiel
 import { deny } from 'graphql-shield';
 import type { ShieldRule } from 'graphql-shield/typings/types';
 import { AppError, ErrorCode } from '../errors';
-import { recordRefusal } from '../observability/authz-metrics';
+import { recordRefusal, refusalCounted } from '../observability/authz-metrics';
 import { answerFor, compileRule, fieldRule, forgetAnswers, type CompiledRule, type Verdict } from './rule-engine';
 
 /** A graphql-shield style rule map: per type, per field, with `*` as the type's rule. */
@@ -59,6 +59,7 @@ export function isRedacting(rule: ShieldRule): boolean {
 /** The error a refused field throws, counted (on refusal paths only) under the rule's refusal label. */
 function refusal(rule: CompiledRule, verdict: Verdict): Error {
   const error = verdict instanceof Error ? verdict : new AppError(ErrorCode.FORBIDDEN);
+  if (refusalCounted(error)) return error; // counted where it was made, under its permission
   const code = (error as Partial<GraphQLError>).extensions?.code;
   recordRefusal(rule.refusalLabel, typeof code === 'string' ? code : ErrorCode.INTERNAL_SERVER_ERROR);
   return error;

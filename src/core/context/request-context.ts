@@ -10,7 +10,7 @@ import type { Principal } from '../auth/principal';
 import { AppError, ErrorCode, notFound, organisationRefused, unauthenticated } from '../errors';
 import type { AppServices } from './app-services';
 import { noteOrganisation } from './request-scope';
-import { recordRefusal } from '../observability/authz-metrics';
+import { countedRefusal } from '../observability/authz-metrics';
 
 /**
  * Everything one request carries: the principal, its id, per-organisation permission snapshots and
@@ -136,14 +136,9 @@ export class RequestContext {
     this.requirePrincipal();
     const snapshot = await this.access(organisationId);
     if (teamId ? snapshot.hasInTeam(teamId, permission) : snapshot.has(permission)) return snapshot;
-    if (snapshot.refusal) {
-      recordRefusal(permission, ErrorCode.FORBIDDEN);
-      throw organisationRefused(snapshot.refusal);
-    }
-    const code = snapshot.withheldByMfa(permission) ? ErrorCode.MFA_REQUIRED : snapshot.active ? ErrorCode.FORBIDDEN : ErrorCode.NOT_FOUND;
-    recordRefusal(permission, code);
-    if (code === ErrorCode.MFA_REQUIRED) throw new AppError(ErrorCode.MFA_REQUIRED);
-    if (code === ErrorCode.NOT_FOUND) throw notFound(what);
-    throw new AppError(ErrorCode.FORBIDDEN, `Missing permission ${permission}`);
+    if (snapshot.refusal) throw countedRefusal(permission, organisationRefused(snapshot.refusal));
+    if (snapshot.withheldByMfa(permission)) throw countedRefusal(permission, new AppError(ErrorCode.MFA_REQUIRED));
+    if (!snapshot.active) throw countedRefusal(permission, notFound(what));
+    throw countedRefusal(permission, new AppError(ErrorCode.FORBIDDEN, `Missing permission ${permission}`));
   }
 }
