@@ -433,6 +433,29 @@ describe('time-bound access and elevation requests', () => {
       }
     });
 
+    it('a decision and a cancellation read the request once: the rule and the service share the lookup', async () => {
+      const lookups = (statements: string[]) => statements.filter((sql) => /FROM elevation_requests e\b/.test(sql) && /WHERE e\.id = \$1/.test(sql) && !/FOR UPDATE/.test(sql));
+      const denied = (await request(requester.token, { roleId: managerRole, hours: 1, reason: 'count the lookups' })).data.requestElevation.id;
+      const decision = await service.countStatements(DECIDE, { id: denied, approve: false }, approver.token);
+      expect(decision.response.data.decideElevation.status).toBe('DENIED');
+      expect(lookups(decision.statements)).toHaveLength(1);
+      const withdrawn = (await request(requester.token, { roleId: managerRole, hours: 1, reason: 'count the lookups' })).data.requestElevation.id;
+      const cancellation = await service.countStatements(CANCEL, { id: withdrawn }, requester.token);
+      expect(cancellation.response.data.cancelElevation.status).toBe('CANCELLED');
+      expect(lookups(cancellation.statements)).toHaveLength(1);
+      // Two mutations in one document: the second reads the request again (the first may have changed it).
+      const twice = (await request(requester.token, { roleId: managerRole, hours: 1, reason: 'twice' })).data.requestElevation.id;
+      const both = await service.countStatements(
+        `mutation($id: ID!) { first: cancelElevation(id: $id) { status } second: cancelElevation(id: $id) { status } }`,
+        { id: twice },
+        requester.token,
+      );
+      // The second is CONFLICT (already cancelled), and its non-null field nulls the data; the first committed.
+      expect(errorCodes(both.response)).toEqual(['CONFLICT']);
+      expect(await db().query('SELECT status FROM elevation_requests WHERE id = $1', [twice])).toEqual([{ status: 'CANCELLED' }]);
+      expect(lookups(both.statements)).toHaveLength(2);
+    });
+
     it('the requester cancels; a request nobody decides in time reads EXPIRED at once and is stored EXPIRED by the sweeper', async () => {
       const cancelled = (await request(requester.token, { roleId: managerRole, hours: 1, reason: 'not needed' })).data.requestElevation.id;
       expect((await gql(CANCEL, { id: cancelled }, requester.token)).data.cancelElevation.status).toBe('CANCELLED');

@@ -8,6 +8,7 @@ import { runTransaction } from '../core/database/transaction';
 import { uniqueViolation } from '../core/database/postgres-errors';
 import { AppError, badInput, conflict, ErrorCode, notFound } from '../core/errors';
 import type { Connection, PageArgs } from '../core/graphql/connection';
+import { sharedLookup } from '../core/authz/rule-engine';
 import { isId } from '../core/ids';
 import type { PermissionCatalogue } from '../core/permissions/permission-catalogue';
 import type { KeysetPaginator } from '../core/pagination/keyset-paginator';
@@ -203,7 +204,10 @@ export class ElevationService {
    */
   async requireVisible(ctx: RequestContext, id: string): Promise<ElevationRequestType> {
     ctx.requirePrincipal();
-    const rows: Record<string, any>[] = isId(id) ? await this.dataSource.query(`SELECT ${ELEVATION_COLUMNS} FROM ${ELEVATION_FROM} WHERE e.id = $1`, [id]) : [];
+    // Shared by the rule and the service of one mutation field: one lookup (the service locks it again to change it).
+    const rows: Record<string, any>[] = isId(id)
+      ? await sharedLookup(ctx, `elevationRequest:${id}`, () => this.dataSource.query(`SELECT ${ELEVATION_COLUMNS} FROM ${ELEVATION_FROM} WHERE e.id = $1`, [id]))
+      : [];
     const request = rows[0] ? elevationFromRow(rows[0]) : null;
     if (!request) throw notFound('ElevationRequest');
     if (request.requesterUserId === ctx.userId) return request;

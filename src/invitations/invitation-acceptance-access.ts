@@ -1,4 +1,5 @@
 import type { VerifiedIdentity } from '../core/auth/verified-identity';
+import { sharedLookup } from '../core/authz/rule-engine';
 import type { RequestContext } from '../core/context/request-context';
 import { notFound } from '../core/errors';
 import { invitationForbidden, InvitationRefusal } from './invitation-errors';
@@ -22,9 +23,10 @@ export function assertInvitee(identity: VerifiedIdentity, invitedEmail: string):
 export async function requireInvitee(ctx: RequestContext, token: unknown): Promise<{ organisationId: string; email: string }> {
   const principal = ctx.requirePrincipal();
   if (!isWellFormedToken(token)) throw notFound('Invitation');
-  const [row]: { organisation_id: string; email: string }[] = await ctx.services.dataSource.query(
-    'SELECT organisation_id, email FROM invitations WHERE token_hash = $1',
-    [hashInvitationToken(token)],
+  const tokenHash = hashInvitationToken(token);
+  // Shared by the rule and the service of one mutation field: one lookup (acceptance locks the invitation again).
+  const [row]: { organisation_id: string; email: string }[] = await sharedLookup(ctx, `invitationByTokenHash:${tokenHash}`, () =>
+    ctx.services.dataSource.query('SELECT organisation_id, email FROM invitations WHERE token_hash = $1', [tokenHash]),
   );
   if (!row) throw notFound('Invitation');
   assertInvitee(principal.identity, row.email);

@@ -301,7 +301,28 @@ export function answerFor(rule: CompiledRule, parent: unknown, args: any, ctx: u
   return verdict;
 }
 
-/** Drops every memoised answer of this request (before each mutation: it may change what the caller holds). */
+/** Drops every memoised answer and shared lookup of this request (before each mutation: it may change what the caller holds). */
 export function forgetAnswers(ctx: unknown): void {
-  if (ctx !== null && typeof ctx === 'object' && (ctx as MemoHolder)[MEMO]) (ctx as MemoHolder)[MEMO] = undefined;
+  if (ctx === null || typeof ctx !== 'object') return;
+  if ((ctx as MemoHolder)[MEMO]) (ctx as MemoHolder)[MEMO] = undefined;
+  if ((ctx as LookupHolder)[LOOKUPS]) (ctx as LookupHolder)[LOOKUPS] = undefined;
+}
+
+const LOOKUPS = Symbol('authz shared lookups');
+type LookupHolder = { [LOOKUPS]?: Map<string, Promise<unknown>> };
+
+/**
+ * A lookup that a mutation's rule and the service behind it both make (the target a declaration loads by
+ * hand, outside the loaders), made once: kept until the next mutation field (`forgetAnswers`), never
+ * kept when it failed. The service still re-reads what it changes under its lock.
+ */
+export function sharedLookup<T>(ctx: object, key: string, load: () => Promise<T>): Promise<T> {
+  const lookups = ((ctx as LookupHolder)[LOOKUPS] ??= new Map());
+  let found = lookups.get(key) as Promise<T> | undefined;
+  if (!found) {
+    found = load();
+    lookups.set(key, found);
+    found.catch(() => lookups.delete(key));
+  }
+  return found;
 }
