@@ -147,6 +147,26 @@ describe('MFA policy per role with a grace period', () => {
     expect(errorCodes(await service.graphql(ROLES, { id: org.id }, viewer.token))).toEqual(['FORBIDDEN']);
   });
 
+  it('a member whose every role the policy withholds is asked for MFA, even for what none of their roles grants (as requireMfa answers)', async () => {
+    const [{ id: readers }] = await db().query(`INSERT INTO roles (organisation_id, name, permissions) VALUES ($1, 'Readers', '{teams:read}') RETURNING id`, [org.id]);
+    const reader = await memberWith(service, org.id, []);
+    await db().query('INSERT INTO membership_roles (membership_id, role_id, organisation_id) VALUES ($1, $2, $3)', [reader.membershipId, readers, org.id]);
+    await setPolicy({ requiredForRoleIds: [readers], graceUntil: past() });
+    const CREATE_ROLE = 'mutation($input: CreateRoleInput!) { createRole(input: $input) { id } }';
+    const create = { input: { organisationId: org.id, name: `Nope ${Date.now()}`, permissions: ['org:read'] } };
+    // Nothing left without a second factor: MFA_REQUIRED, also for roles:manage that Readers never grants
+    // (before: NOT_FOUND, as if the organisation did not exist for its own member).
+    expect(errorCodes(await expectNothingWritten(db(), () => service.graphql(CREATE_ROLE, create, reader.token)))).toEqual(['MFA_REQUIRED']);
+    expect(errorCodes(await service.graphql(ROLES, { id: org.id }, reader.token))).toEqual(['MFA_REQUIRED']);
+    // With a second factor, the real answer: FORBIDDEN (a member without roles:manage).
+    const strongToken = await strong(reader);
+    expect(errorCodes(await expectNothingWritten(db(), () => service.graphql(CREATE_ROLE, create, strongToken)))).toEqual(['FORBIDDEN']);
+    // Another organisation still looks like nothing.
+    expect(errorCodes(await service.graphql(CREATE_ROLE, { input: { ...create.input, organisationId: other.id } }, reader.token))).toEqual(['NOT_FOUND']);
+    await db().query('DELETE FROM memberships WHERE id = $1', [reader.membershipId]);
+    await db().query('DELETE FROM roles WHERE id = $1', [readers]);
+  });
+
   it('a graceUntil in the past means enforced now; no graceUntil means enforced at once', async () => {
     await setPolicy({ requiredForRoleIds: [roleIds.admin], graceUntil: null });
     expect(errorCodes(await service.graphql(ROLES, { id: org.id }, adminMember.token))).toEqual(['MFA_REQUIRED']);

@@ -67,6 +67,14 @@ export class AccessSnapshot {
     return this.result.mfaWithholds.has(permission);
   }
 
+  /**
+   * The answer to a refusal of `permission` is MFA_REQUIRED: the policy withholds it, or it withholds all
+   * the member holds here (nothing left to see without a second factor, as when MFA is required for everyone).
+   */
+  mfaStandsInTheWay(permission: string): boolean {
+    return this.result.mfaWithholds.has(permission) || (this.result.permissions.size === 0 && this.result.mfaRequired);
+  }
+
   /** True when the user is an active member with at least one permission here. */
   get active(): boolean {
     return this.result.permissions.size > 0;

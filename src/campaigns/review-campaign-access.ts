@@ -55,7 +55,7 @@ export async function requireDecidableItem(ctx: RequestContext, id: string): Pro
   const snapshot = await ctx.access(item.organisationId);
   if (!snapshot.has('access:review') && !reviewsItem(snapshot, item)) {
     if (snapshot.refusal) refuse('access:review', organisationRefused(snapshot.refusal));
-    if (snapshot.withheldByMfa('access:review')) refuse('access:review', new AppError(ErrorCode.MFA_REQUIRED));
+    if (snapshot.mfaStandsInTheWay('access:review')) refuse('access:review', new AppError(ErrorCode.MFA_REQUIRED));
     refuse('access:review', notFound('ReviewItem'));
   }
   if (item.userId === ctx.userId) refuse('review:self', forbidden('You cannot review your own access'));

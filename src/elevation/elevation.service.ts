@@ -213,7 +213,7 @@ export class ElevationService {
     if (request.requesterUserId === ctx.userId) return request;
     const snapshot: AccessSnapshot = await ctx.access(request.organisationId);
     if (snapshot.has('members:assign-roles')) return request;
-    if (snapshot.mfaRequired) throw new AppError(ErrorCode.MFA_REQUIRED);
+    if (snapshot.mfaStandsInTheWay('members:assign-roles')) throw new AppError(ErrorCode.MFA_REQUIRED);
     throw notFound('ElevationRequest');
   }
 

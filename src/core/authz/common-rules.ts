@@ -58,7 +58,7 @@ export function decidePermission(snapshot: AccessSnapshot, permission: string): 
   if (snapshot.has(permission)) return true;
   // A member of a suspended or deleted organisation: FORBIDDEN with the reason, before any MFA answer.
   if (snapshot.refusal) return organisationRefused(snapshot.refusal);
-  return snapshot.withheldByMfa(permission) ? new AppError(ErrorCode.MFA_REQUIRED) : false;
+  return snapshot.mfaStandsInTheWay(permission) ? new AppError(ErrorCode.MFA_REQUIRED) : false;
 }
 
 const permissionRules = new Map<string, ReturnType<typeof objectRule>>();

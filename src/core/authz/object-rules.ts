@@ -57,7 +57,7 @@ function demand(snapshot: AccessSnapshot, permission: string, what: string, team
   if (teamId ? snapshot.hasInTeam(teamId, permission) : snapshot.has(permission)) return;
   // A member of a suspended or deleted organisation: FORBIDDEN with the reason, before any MFA answer.
   if (snapshot.refusal) throw organisationRefused(snapshot.refusal);
-  if (snapshot.withheldByMfa(permission)) throw new AppError(ErrorCode.MFA_REQUIRED);
+  if (snapshot.mfaStandsInTheWay(permission)) throw new AppError(ErrorCode.MFA_REQUIRED);
   if (!snapshot.active) throw notFound(what);
   throw new AppError(ErrorCode.FORBIDDEN, `Missing permission ${permission}`);
 }
@@ -166,7 +166,7 @@ export function holdsOn<K extends TargetLoader>(permission: string | readonly st
       const teamId = teamScope ? (object as unknown as { id: string }).id : undefined;
       if (visibleWith && !snapshot.hasInTeam((object as unknown as { id: string }).id, visibleWith)) {
         if (snapshot.refusal) throw organisationRefused(snapshot.refusal);
-        if (snapshot.withheldByMfa(visibleWith)) throw new AppError(ErrorCode.MFA_REQUIRED);
+        if (snapshot.mfaStandsInTheWay(visibleWith)) throw new AppError(ErrorCode.MFA_REQUIRED);
         throw notFound(what);
       }
       for (const key of permissions) demand(snapshot, key, what, teamId);

@@ -137,7 +137,7 @@ export class RequestContext {
     const snapshot = await this.access(organisationId);
     if (teamId ? snapshot.hasInTeam(teamId, permission) : snapshot.has(permission)) return snapshot;
     if (snapshot.refusal) throw countedRefusal(permission, organisationRefused(snapshot.refusal));
-    if (snapshot.withheldByMfa(permission)) throw countedRefusal(permission, new AppError(ErrorCode.MFA_REQUIRED));
+    if (snapshot.mfaStandsInTheWay(permission)) throw countedRefusal(permission, new AppError(ErrorCode.MFA_REQUIRED));
     if (!snapshot.active) throw countedRefusal(permission, notFound(what));
     throw countedRefusal(permission, new AppError(ErrorCode.FORBIDDEN, `Missing permission ${permission}`));
   }
