@@ -68,12 +68,14 @@ function toSnapshot(row: AccessRow, hasMfa: boolean | null, catalogue: Permissio
     (role) => rolePermissions(role, catalogue),
   );
   const policy = mfaPolicyFromRow(row);
-  const roles = [...row.direct_roles.filter((role) => isLiveAt(role.expiresAt, at)), ...row.teams.filter((team) => isLiveAt(team.expiresAt, at)).flatMap((team) => team.grantedRoles)];
+  const liveRoles = row.direct_roles.filter((role) => isLiveAt(role.expiresAt, at));
+  const liveTeams = row.teams.filter((team) => isLiveAt(team.expiresAt, at));
+  const roles = [...liveRoles, ...liveTeams.flatMap((team) => team.grantedRoles)];
   const due = row.status === MembershipStatus.ACTIVE && mfaEnrolmentDue(policy, roles, row.mfa_enrolled === true || hasMfa === true);
   // The membership's own data (roles, teams), which visibility rules read: not flags set by resolvers.
   const holdings = {
-    roleIds: new Set(row.direct_roles.flatMap((role) => (role.id && isLiveAt(role.expiresAt, at) ? [role.id] : []))),
-    teamIds: new Set(row.teams.filter((team) => isLiveAt(team.expiresAt, at)).map((team) => team.teamId)),
+    roleIds: new Set(liveRoles.flatMap((role) => (role.id ? [role.id] : []))),
+    teamIds: new Set(liveTeams.map((team) => team.teamId)),
   };
   return new AccessSnapshot(row.organisation_id, row.membership_id, result, due, holdings);
 }

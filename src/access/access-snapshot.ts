@@ -1,3 +1,4 @@
+import { AppError, ErrorCode, notFound, organisationRefused } from '../core/errors';
 import type { OrganisationRefusal } from '../organisations/organisation-status';
 import type { EvaluationResult } from './permission-evaluator';
 
@@ -73,6 +74,20 @@ export class AccessSnapshot {
    */
   mfaStandsInTheWay(permission: string): boolean {
     return this.result.mfaWithholds.has(permission) || (this.result.permissions.size === 0 && this.result.mfaRequired);
+  }
+
+  /**
+   * Why `permission` (organisation-wide, or with `teamId` in that team's scope) is refused here, in the order
+   * every rule and service answers: the organisation suspended or deleted (FORBIDDEN with its reason), the MFA
+   * policy standing in the way (MFA_REQUIRED), no access here at all (NOT_FOUND: another organisation looks
+   * like nothing), else FORBIDDEN. null when it is held.
+   */
+  refusalFor(permission: string, what: string, teamId?: string): AppError | null {
+    if (teamId ? this.hasInTeam(teamId, permission) : this.has(permission)) return null;
+    if (this.refusal) return organisationRefused(this.refusal);
+    if (this.mfaStandsInTheWay(permission)) return new AppError(ErrorCode.MFA_REQUIRED);
+    if (!this.active) return notFound(what);
+    return new AppError(ErrorCode.FORBIDDEN, `Missing permission ${permission}`);
   }
 
   /** True when the user is an active member with at least one permission here. */

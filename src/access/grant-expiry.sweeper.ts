@@ -5,6 +5,7 @@ import { logger } from '../core/logger';
 import { PeriodicTask } from '../core/outbox/periodic-task';
 import { expireStaleElevationRequests } from '../elevation/elevation-expiry';
 import { emitEvents } from '../events/event-emitter';
+import { expiredGrant } from './grant-expiry';
 import { rolesChangedEvents } from '../events/event-payloads';
 
 export interface GrantExpirySweeperOptions {
@@ -17,9 +18,9 @@ export interface GrantExpirySweeperOptions {
 // Organisations with something to sweep: an expired direct grant or team place, or an elevation request
 // left PENDING past its bound. Served by the partial indexes on expires_at and pending_until.
 const SELECT_DUE = `
-  SELECT organisation_id FROM membership_roles WHERE expires_at IS NOT NULL AND expires_at <= now()
+  SELECT organisation_id FROM membership_roles WHERE ${expiredGrant('membership_roles')}
   UNION
-  SELECT organisation_id FROM team_members WHERE expires_at IS NOT NULL AND expires_at <= now()
+  SELECT organisation_id FROM team_members WHERE ${expiredGrant('team_members')}
   UNION
   SELECT organisation_id FROM elevation_requests WHERE status = 'PENDING' AND pending_until <= now()
   LIMIT $1`;
@@ -80,7 +81,7 @@ export class GrantExpirySweeper {
     if (locked.length === 0) return 0;
     const roles: { membership_id: string; role_id: string; expires_at: Date; user_id: string; role_ids: string[] }[] = await manager.query(
       // As a CTE: TypeORM answers a bare DELETE … RETURNING as [rows, count]. role_ids: the member's direct roles before.
-      `WITH removed AS (DELETE FROM membership_roles WHERE organisation_id = $1 AND expires_at IS NOT NULL AND expires_at <= now()
+      `WITH removed AS (DELETE FROM membership_roles WHERE organisation_id = $1 AND ${expiredGrant('membership_roles')}
          RETURNING membership_id, role_id, expires_at)
        SELECT r.*, m.user_id,
          ARRAY(SELECT l.role_id FROM membership_roles l WHERE l.membership_id = r.membership_id) AS role_ids -- the DELETE's snapshot: before
@@ -88,7 +89,7 @@ export class GrantExpirySweeper {
       [organisationId],
     );
     const places: { team_id: string; membership_id: string; role: string; expires_at: Date; user_id: string }[] = await manager.query(
-      `WITH removed AS (DELETE FROM team_members WHERE organisation_id = $1 AND expires_at IS NOT NULL AND expires_at <= now()
+      `WITH removed AS (DELETE FROM team_members WHERE organisation_id = $1 AND ${expiredGrant('team_members')}
          RETURNING team_id, membership_id, role, expires_at)
        SELECT r.*, m.user_id FROM removed r JOIN memberships m ON m.id = r.membership_id`,
       [organisationId],

@@ -23,6 +23,11 @@ export function liveGrant(alias: string): string {
   return `(${alias}.expires_at IS NULL OR ${alias}.expires_at > now())`;
 }
 
+/** SQL: the grant row aliased `alias` no longer counts (what the grant-expiry sweeper removes); `liveGrant`'s negation. */
+export function expiredGrant(alias: string): string {
+  return `(${alias}.expires_at IS NOT NULL AND ${alias}.expires_at <= now())`;
+}
+
 /** SQL: the grant row aliased `alias` is permanent (the last-Owner guard counts only those). */
 export function permanentGrant(alias: string): string {
   return `${alias}.expires_at IS NULL`;

@@ -1,17 +1,12 @@
 import { allow, or } from 'graphql-shield';
-import type { AccessSnapshot } from '../access/access-snapshot';
 import type { RuleMap } from '../core/authz/apply-rules';
-import { decidePermission, holdsOnParent, withAccess } from '../core/authz/common-rules';
+import { decideActive, decidePermission, holdsOnParent, withAccess } from '../core/authz/common-rules';
 import { objectRule } from '../core/authz/rule-engine';
 import type { RequestContext } from '../core/context/request-context';
-import { AppError, ErrorCode, organisationRefused } from '../core/errors';
 import { reviewsItem } from './review-campaign-access';
 import type { ReviewItemView } from './review-campaign.rows';
 
 const reviews = holdsOnParent('access:review');
-
-const decideActive = (snapshot: AccessSnapshot) =>
-  snapshot.active ? true : snapshot.refusal ? organisationRefused(snapshot.refusal) : snapshot.mfaRequired ? new AppError(ErrorCode.MFA_REQUIRED) : false;
 
 /**
  * A campaign (or its progress) listed to the caller because they review something in it: only lists

@@ -9,7 +9,12 @@ export const ELEVATION_COLUMNS = `e.id, e.organisation_id, e.requester_membershi
   CASE WHEN e.status = 'PENDING' AND e.pending_until <= now() THEN 'EXPIRED' ELSE e.status END AS status,
   e.pending_until, e.decided_by_membership_id, e.decided_at, e.comment, e.grant_expires_at, e.created_at`;
 
-export const ELEVATION_FROM = 'elevation_requests e JOIN memberships rm ON rm.id = e.requester_membership_id';
+const REQUESTER_JOIN = 'JOIN memberships rm ON rm.id = e.requester_membership_id';
+
+export const ELEVATION_FROM = `elevation_requests e ${REQUESTER_JOIN}`;
+
+/** `write` (an INSERT or UPDATE of elevation_requests … RETURNING *) read back as ELEVATION_COLUMNS, in one statement. */
+export const elevationWritten = (write: string) => `WITH e AS (${write}) SELECT ${ELEVATION_COLUMNS} FROM e ${REQUESTER_JOIN}`;
 
 /** The stored or read-time status, as an SQL condition over `e` (the list filter). */
 export function statusCondition(status: ElevationStatus): string {

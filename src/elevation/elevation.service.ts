@@ -19,7 +19,7 @@ import type { RoleEntity } from '../roles/role.entity';
 import { expireStaleElevationRequests } from './elevation-expiry';
 import { ElevationStatus } from './elevation.enums';
 import { MAX_REASON_LENGTH, type RequestElevationInput } from './elevation.inputs';
-import { ELEVATION_COLUMNS, ELEVATION_FROM, elevationFromRow, statusCondition } from './elevation.rows';
+import { ELEVATION_COLUMNS, ELEVATION_FROM, elevationFromRow, elevationWritten, statusCondition } from './elevation.rows';
 import type { ElevationRequestType } from './elevation.type';
 import { mutationPermissions } from '../core/authz/mutation-permissions';
 
@@ -70,9 +70,10 @@ export class ElevationService {
         // A request left PENDING past its bound is over: store it EXPIRED so a new one may be made.
         await expireStaleElevationRequests(manager, this.audit, ctx, organisation.id, 'AND requester_membership_id = $2 AND role_id = $3', [membershipId, role.id]);
         const [row] = await manager.query(
-          `WITH e AS (INSERT INTO elevation_requests (organisation_id, requester_membership_id, role_id, hours, reason, pending_until)
-             VALUES ($1, $2, $3, $4, $5, now() + make_interval(hours => $6::int)) RETURNING *)
-           SELECT ${ELEVATION_COLUMNS} FROM e JOIN memberships rm ON rm.id = e.requester_membership_id`,
+          elevationWritten(
+            `INSERT INTO elevation_requests (organisation_id, requester_membership_id, role_id, hours, reason, pending_until)
+             VALUES ($1, $2, $3, $4, $5, now() + make_interval(hours => $6::int)) RETURNING *`,
+          ),
           [organisation.id, membershipId, role.id, input.hours, reason, this.options.pendingHours],
         );
         const request = elevationFromRow(row);
@@ -113,9 +114,10 @@ export class ElevationService {
         await this.roleAssignment.grantUntil(manager, ctx, current.organisationId, current.requesterMembershipId, current.roleId, grantExpiresAt, { elevationRequestId: current.id });
       }
       const [row] = await manager.query(
-        `WITH e AS (UPDATE elevation_requests SET status = $2, decided_by_membership_id = $3, decided_at = now(), comment = $4, grant_expires_at = $5, updated_at = now()
-           WHERE id = $1 RETURNING *)
-         SELECT ${ELEVATION_COLUMNS} FROM e JOIN memberships rm ON rm.id = e.requester_membership_id`,
+        elevationWritten(
+          `UPDATE elevation_requests SET status = $2, decided_by_membership_id = $3, decided_at = now(), comment = $4, grant_expires_at = $5, updated_at = now()
+           WHERE id = $1 RETURNING *`,
+        ),
         [current.id, status, snapshot.membershipId, text, grantExpiresAt],
       );
       await this.audit.record(manager, ctx, {
@@ -142,8 +144,7 @@ export class ElevationService {
       const current = await this.lockRequest(manager, request.id);
       if (current.status !== ElevationStatus.PENDING) throw conflict(`This request is ${current.status} already`, { status: current.status });
       const [row] = await manager.query(
-        `WITH e AS (UPDATE elevation_requests SET status = 'CANCELLED', updated_at = now() WHERE id = $1 RETURNING *)
-         SELECT ${ELEVATION_COLUMNS} FROM e JOIN memberships rm ON rm.id = e.requester_membership_id`,
+        elevationWritten(`UPDATE elevation_requests SET status = 'CANCELLED', updated_at = now() WHERE id = $1 RETURNING *`),
         [current.id],
       );
       await this.audit.record(manager, ctx, {

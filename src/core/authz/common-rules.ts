@@ -81,7 +81,8 @@ export function holdsOnParent(permission: string, ownerField: 'organisationId' |
   return created;
 }
 
-const decideActive = (snapshot: AccessSnapshot): Answer =>
+/** An active member (any permission); else the organisation's refusal, MFA_REQUIRED, or a plain refusal. */
+export const decideActive = (snapshot: AccessSnapshot): Answer =>
   snapshot.active ? true : snapshot.refusal ? organisationRefused(snapshot.refusal) : snapshot.mfaRequired ? new AppError(ErrorCode.MFA_REQUIRED) : false;
 
 /** The caller is an active member (any permission) of the organisation owning the parent. */

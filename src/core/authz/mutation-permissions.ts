@@ -4,7 +4,7 @@ import { ownerRefusal } from '../../memberships/ownership-transfer.service';
 import { requireManageableEndpoint, requireWebhookScope } from '../../webhooks/webhook-access';
 import { AppError, ErrorCode, forbidden, notFound, organisationRefused } from '../errors';
 import { isId } from '../ids';
-import { decidedBy, demandOf, holdsIn, holdsOn, platformAdmin, signedIn, type Declaration } from './object-rules';
+import { decidedBy, demand, holdsIn, holdsOn, platformAdmin, signedIn, type Declaration } from './object-rules';
 
 /**
  * What every mutation and every query entry point needs, in one place (README "Authorization
@@ -109,7 +109,7 @@ export const mutationPermissions = {
   decideElevation: decidedBy("decidesElevation(members:assign-roles, elevationRequest(id); never your own)", ['members:assign-roles'], true, async (ctx, args) => {
     const request = await ctx.services.elevation.requireVisible(ctx, args.id);
     const snapshot = await ctx.access(request.organisationId);
-    demandOf(snapshot, 'members:assign-roles', 'ElevationRequest');
+    demand(snapshot, 'members:assign-roles', 'ElevationRequest');
     if (request.requesterMembershipId === snapshot.membershipId) throw forbidden('You cannot decide your own elevation request');
     return { object: request, organisationId: request.organisationId, snapshot };
   }),

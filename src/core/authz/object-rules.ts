@@ -49,21 +49,15 @@ export function argumentAt(args: Record<string, any>, path: string): unknown {
 }
 
 /**
- * `permission` in the organisation (or, with `teamId`, in the team's scope): like
- * {@link RequestContext.requirePermission} but without counting the refusal (the rule that refuses
- * counts it once, under its declared permissions).
+ * `permission` in the organisation (or, with `teamId`, in the team's scope), else its refusal
+ * ({@link AccessSnapshot.refusalFor}) thrown: like {@link RequestContext.requirePermission} but without
+ * counting it (the rule that refuses counts it once, under its declared permissions). Also for declarations
+ * written by hand (`decidedBy`).
  */
-function demand(snapshot: AccessSnapshot, permission: string, what: string, teamId?: string): void {
-  if (teamId ? snapshot.hasInTeam(teamId, permission) : snapshot.has(permission)) return;
-  // A member of a suspended or deleted organisation: FORBIDDEN with the reason, before any MFA answer.
-  if (snapshot.refusal) throw organisationRefused(snapshot.refusal);
-  if (snapshot.mfaStandsInTheWay(permission)) throw new AppError(ErrorCode.MFA_REQUIRED);
-  if (!snapshot.active) throw notFound(what);
-  throw new AppError(ErrorCode.FORBIDDEN, `Missing permission ${permission}`);
+export function demand(snapshot: AccessSnapshot, permission: string, what: string, teamId?: string): void {
+  const refusal = snapshot.refusalFor(permission, what, teamId);
+  if (refusal) throw refusal;
 }
-
-/** {@link demand} for declarations written by hand (`decidedBy`). */
-export const demandOf = demand;
 
 const list = (permission: string | readonly string[]) => (typeof permission === 'string' ? [permission] : [...permission]);
 

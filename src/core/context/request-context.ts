@@ -7,7 +7,7 @@ import { entityFromJson } from '../database/entity-json';
 import type { AccessSnapshot } from '../../access/access-snapshot';
 import { createLoaders, type Loaders } from './loaders';
 import type { Principal } from '../auth/principal';
-import { AppError, ErrorCode, notFound, organisationRefused, unauthenticated } from '../errors';
+import { unauthenticated } from '../errors';
 import type { AppServices } from './app-services';
 import { noteOrganisation } from './request-scope';
 import { countedRefusal } from '../observability/authz-metrics';
@@ -127,18 +127,14 @@ export class RequestContext {
   }
 
   /**
-   * Requires `permission` in the organisation (or, with `teamId`, in that team's scope). Fails with
-   * FORBIDDEN (`reason`) when the organisation is suspended or deleted and the caller an active member of it,
-   * MFA_REQUIRED when only the MFA policy stands in the way (it withholds `permission`), NOT_FOUND when the caller has no access
-   * there at all (another organisation looks like nothing), FORBIDDEN otherwise.
+   * Requires `permission` in the organisation (or, with `teamId`, in that team's scope); fails with its
+   * refusal ({@link AccessSnapshot.refusalFor}), counted in `authz_refusals_total`.
    */
   async requirePermission(organisationId: string, permission: string, what = 'Object', teamId?: string): Promise<AccessSnapshot> {
     this.requirePrincipal();
     const snapshot = await this.access(organisationId);
-    if (teamId ? snapshot.hasInTeam(teamId, permission) : snapshot.has(permission)) return snapshot;
-    if (snapshot.refusal) throw countedRefusal(permission, organisationRefused(snapshot.refusal));
-    if (snapshot.mfaStandsInTheWay(permission)) throw countedRefusal(permission, new AppError(ErrorCode.MFA_REQUIRED));
-    if (!snapshot.active) throw countedRefusal(permission, notFound(what));
-    throw countedRefusal(permission, new AppError(ErrorCode.FORBIDDEN, `Missing permission ${permission}`));
+    const refusal = snapshot.refusalFor(permission, what, teamId);
+    if (refusal) throw countedRefusal(permission, refusal);
+    return snapshot;
   }
 }
