@@ -1,11 +1,11 @@
 import { composeServices } from '@apollo/composition';
-import { ApolloGateway, IntrospectAndCompose, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { createOrganisation, memberWith, platformAdmin, type SignedInUser, type TestOrganisation } from './support/factories';
+import { startGateway, type TestGateway } from './support/gateway';
 import { startTestService, type TestService } from './support/test-service';
 
 /**
@@ -37,7 +37,7 @@ describe('another subgraph gates its Team fields on Team.viewerPermissions (@req
   let manager: SignedInUser & { membershipId: string };
   let viewer: SignedInUser;
   let projects: { server: ApolloServer<object>; url: string };
-  let gateway: { server: ApolloServer<{ authorization?: string }>; url: string };
+  let gateway: TestGateway;
   const representations: Representation[] = [];
 
   beforeAll(async () => {
@@ -78,38 +78,14 @@ describe('another subgraph gates its Team fields on Team.viewerPermissions (@req
     const projectsStarted = await startStandaloneServer(projectsServer, { listen: { port: 0, host: '127.0.0.1' } });
     projects = { server: projectsServer, url: projectsStarted.url };
 
-    const apolloGateway = new ApolloGateway({
-      supergraphSdl: new IntrospectAndCompose({ subgraphs: [{ name: 'access', url: service.url }, { name: 'projects', url: projects.url }] }),
-      buildService: ({ url }) =>
-        new RemoteGraphQLDataSource<{ authorization?: string }>({
-          url,
-          willSendRequest({ request, context }) {
-            if (context.authorization) request.http?.headers.set('authorization', context.authorization);
-          },
-        }),
-    });
-    const gatewayServer = new ApolloServer<{ authorization?: string }>({ gateway: apolloGateway });
-    const gatewayStarted = await startStandaloneServer(gatewayServer, {
-      listen: { port: 0, host: '127.0.0.1' },
-      context: async ({ req }) => ({ authorization: req.headers.authorization }),
-    });
-    gateway = { server: gatewayServer, url: gatewayStarted.url };
+    gateway = await startGateway([{ name: 'access', url: service.url }, { name: 'projects', url: projects.url }]);
   });
 
   afterAll(async () => {
-    await gateway?.server.stop();
+    await gateway?.stop();
     await projects?.server.stop();
     await service?.stop();
   });
-
-  const throughGateway = async (query: string, variables: Record<string, unknown>, token: string) => {
-    const response = await fetch(gateway.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query, variables }),
-    });
-    return (await response.json()) as { data?: any; errors?: { message: string; extensions?: { code?: string } }[] };
-  };
 
   const TEAM = 'query($id: ID!) { team(id: $id) { id name budgetNotes } }';
 
@@ -125,7 +101,7 @@ describe('another subgraph gates its Team fields on Team.viewerPermissions (@req
 
   it('shows the field to an organisation-wide holder of teams:update', async () => {
     representations.length = 0;
-    const response = await throughGateway(TEAM, { id: teamId }, admin.token);
+    const response = await gateway.query(TEAM, { id: teamId }, admin.token);
     expect(response.errors).toBeUndefined();
     expect(response.data.team).toEqual({ id: teamId, name: 'Budget', budgetNotes: `notes of ${teamId}` });
     // The router fetched viewerPermissions from this service and handed them over.
@@ -134,7 +110,7 @@ describe('another subgraph gates its Team fields on Team.viewerPermissions (@req
 
   it("shows it to the team's MANAGER (team scope), who holds teams:update only for this team", async () => {
     representations.length = 0;
-    const response = await throughGateway(TEAM, { id: teamId }, manager.token);
+    const response = await gateway.query(TEAM, { id: teamId }, manager.token);
     expect(response.errors).toBeUndefined();
     expect(response.data.team.budgetNotes).toBe(`notes of ${teamId}`);
     expect(representations[0].viewerPermissions).toContain('teams:manage-members');
@@ -144,13 +120,13 @@ describe('another subgraph gates its Team fields on Team.viewerPermissions (@req
   });
 
   it('hides it (null, no error) from a member who may read the team but not update it', async () => {
-    const response = await throughGateway(TEAM, { id: teamId }, viewer.token);
+    const response = await gateway.query(TEAM, { id: teamId }, viewer.token);
     expect(response.errors).toBeUndefined();
     expect(response.data.team).toEqual({ id: teamId, name: 'Budget', budgetNotes: null });
   });
 
   it("gives another organisation's member nothing: the team is null, and _entities answers null", async () => {
-    const response = await throughGateway(TEAM, { id: teamId }, other.owner.token);
+    const response = await gateway.query(TEAM, { id: teamId }, other.owner.token);
     expect(response.errors).toBeUndefined();
     expect(response.data.team).toBeNull();
     // As the router would ask this service directly for the required field.

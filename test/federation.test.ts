@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { composeServices } from '@apollo/composition';
-import { ApolloGateway, IntrospectAndCompose, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { startStandaloneServer } from '@apollo/server/standalone';
@@ -10,6 +9,7 @@ import { Kind, parse, type ConstArgumentNode, type DocumentNode, type ObjectType
 import { MembershipEntity } from '../src/memberships/membership.entity';
 import { RoleEntity } from '../src/roles/role.entity';
 import { createOrganisation, memberWith, platformAdmin, signIn, type SignedInUser, type TestOrganisation } from './support/factories';
+import { startGateway, type TestGateway } from './support/gateway';
 import { startTestService, type TestService } from './support/test-service';
 
 const COMMITTED_SDL = path.resolve(__dirname, '../schema/schema.graphql');
@@ -240,7 +240,7 @@ describe('federation', () => {
 
     describe('through an in-process gateway', () => {
       let budgets: { server: ApolloServer<{ authorization?: string }>; url: string };
-      let gateway: { server: ApolloServer<{ authorization?: string }>; url: string };
+      let gateway: TestGateway;
       const seenByBudgets: (string | undefined)[] = [];
 
       beforeAll(async () => {
@@ -265,54 +265,25 @@ describe('federation', () => {
         });
         budgets = { server: budgetsServer, url: budgetsStarted.url };
 
-        const apolloGateway = new ApolloGateway({
-          supergraphSdl: new IntrospectAndCompose({
-            subgraphs: [
-              { name: 'access', url: service.url },
-              { name: 'budgets', url: budgets.url },
-            ],
-          }),
-          buildService: ({ url }) =>
-            new RemoteGraphQLDataSource<{ authorization?: string }>({
-              url,
-              willSendRequest({ request, context }) {
-                if (context.authorization) request.http?.headers.set('authorization', context.authorization);
-              },
-            }),
-        });
-        const gatewayServer = new ApolloServer<{ authorization?: string }>({ gateway: apolloGateway });
-        const gatewayStarted = await startStandaloneServer(gatewayServer, {
-          listen: { port: 0, host: '127.0.0.1' },
-          context: async ({ req }) => ({ authorization: req.headers.authorization }),
-        });
-        gateway = { server: gatewayServer, url: gatewayStarted.url };
+        gateway = await startGateway([{ name: 'access', url: service.url }, { name: 'budgets', url: budgets.url }]);
       });
 
       afterAll(async () => {
-        await gateway?.server.stop();
+        await gateway?.stop();
         await budgets?.server.stop();
       });
-
-      const throughGateway = async (query: string, variables: Record<string, unknown>, token?: string) => {
-        const response = await fetch(gateway.url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-          body: JSON.stringify({ query, variables }),
-        });
-        return (await response.json()) as { data?: any; errors?: { message: string; extensions?: { code?: string } }[] };
-      };
 
       it('answers viewer { user { id budget } } with fields from both subgraphs, passing the Authorization header', async () => {
         const user = await signIn(service);
         seenByBudgets.length = 0;
-        const response = await throughGateway('{ viewer { isPlatformAdmin user { id displayName budget } } }', {}, user.token);
+        const response = await gateway.query('{ viewer { isPlatformAdmin user { id displayName budget } } }', {}, user.token);
         expect(response.errors).toBeUndefined();
         expect(response.data.viewer).toEqual({ isPlatformAdmin: false, user: { id: user.userId, displayName: expect.any(String), budget: 1000 + user.userId.length } });
         expect(seenByBudgets).toEqual([`Bearer ${user.token}`]);
       });
 
       it('extends Organisation, and keeps the tenant boundary through the gateway', async () => {
-        const response = await throughGateway(
+        const response = await gateway.query(
           'query($a: ID!, $b: ID!) { mine: organisation(id: $a) { id slug monthlyBudget } theirs: organisation(id: $b) { id slug monthlyBudget } }',
           { a: orgA.id, b: orgB.id },
           adminOfA.token,
@@ -322,13 +293,13 @@ describe('federation', () => {
       });
 
       it('refuses an unauthenticated viewer through the gateway with UNAUTHENTICATED', async () => {
-        const response = await throughGateway('{ viewer { user { id budget } } }', {});
+        const response = await gateway.query('{ viewer { user { id budget } } }', {});
         expect(response.data ?? null).toBeNull();
         expect(response.errors?.map((error) => error.extensions?.code)).toEqual(['UNAUTHENTICATED']);
       });
 
       it('resolves the membership entities the gateway asks for with the caller’s rights', async () => {
-        const response = await throughGateway('{ viewer { memberships { id status organisation { id monthlyBudget } } } }', {}, adminOfA.token);
+        const response = await gateway.query('{ viewer { memberships { id status organisation { id monthlyBudget } } } }', {}, adminOfA.token);
         expect(response.errors).toBeUndefined();
         expect(response.data.viewer.memberships).toEqual([{ id: adminOfA.membershipId, status: 'ACTIVE', organisation: { id: orgA.id, monthlyBudget: 50 } }]);
         const stored = await service.database.dataSource.getRepository(MembershipEntity).findOneByOrFail({ id: adminOfA.membershipId });
