@@ -87,19 +87,12 @@ export class KeysetPaginator {
    * one batch whatever the length of the list; a row written meanwhile behind the walk is not seen.
    */
   async *batches<Row extends Record<string, any>>(query: Omit<KeysetQuery, 'scope' | 'windowCount'>, size: number): AsyncGenerator<Row[]> {
-    const keyColumns = query.key.map((column, index) => `${asText(column)} AS _k${index}`).join(', ');
-    const order = query.key.map((column) => `${column.sql} ${query.descending ? 'DESC' : 'ASC'}`).join(', ');
-    const keyRow = `(${query.key.map((column) => column.sql).join(', ')})`;
+    const keyColumns = keyColumnsOf(query.key);
+    const order = orderOf(query.key, !query.descending);
     for (let after: string[] | null = null; ; ) {
       const parameters = [...query.parameters];
       const where = [...query.where];
-      if (after !== null) {
-        const placeholders = after.map((value, index) => {
-          parameters.push(value);
-          return `$${parameters.length}::${query.key[index].kind}`;
-        });
-        where.push(`${keyRow} ${query.descending ? '<' : '>'} (${placeholders.join(', ')})`);
-      }
+      if (after !== null) where.push(`${keyRowOf(query.key)} ${query.descending ? '<' : '>'} ${valuesRow(query.key, after, parameters)}`);
       parameters.push(size);
       const rows: Row[] = await this.dataSource.query(
         `SELECT ${query.select}, ${keyColumns} FROM ${query.from} WHERE ${where.join(' AND ') || 'true'} ORDER BY ${order} LIMIT $${parameters.length}`,
@@ -116,8 +109,8 @@ export class KeysetPaginator {
     const parameters = [...query.parameters];
     // Walking towards larger keys: forward on an ascending list, or backward on a descending one.
     const towardsLarger = request.backward === Boolean(query.descending);
-    const order = (larger: boolean) => query.key.map((column) => `${column.sql} ${larger ? 'ASC' : 'DESC'}`).join(', ');
-    const keyColumns = query.key.map((column, index) => `${asText(column)} AS _k${index}`).join(', ');
+    const order = (larger: boolean) => orderOf(query.key, larger);
+    const keyColumns = keyColumnsOf(query.key);
     const where = (extra: string[]) => [...query.where, ...extra].join(' AND ') || 'true';
     parameters.push(request.size + 1);
     const limit = `$${parameters.length}`;
@@ -130,12 +123,8 @@ export class KeysetPaginator {
         parameters,
       ];
     }
-    const placeholders = cursorValues.map((value, index) => {
-      parameters.push(value);
-      return `$${parameters.length}::${query.key[index].kind}`;
-    });
-    const keyRow = `(${query.key.map((column) => column.sql).join(', ')})`;
-    const cursorRow = `(${placeholders.join(', ')})`;
+    const keyRow = keyRowOf(query.key);
+    const cursorRow = valuesRow(query.key, cursorValues, parameters);
     const select = (total: string) => `SELECT ${query.select}, ${keyColumns}, ${total}::int AS _total`;
     return [
       `(${select(counted ?? 'NULL')}, false AS _probe FROM ${query.from}
@@ -168,4 +157,28 @@ export class KeysetPaginator {
       connection: (nodes, totalCount) => ({ totalCount, pageInfo, edges: nodes.map((node, index) => ({ cursor: cursors[index], node })) }),
     };
   }
+}
+
+/** The key columns as text, selected as `_k0`, `_k1`…: what a cursor (or the next batch) continues from. */
+function keyColumnsOf(key: readonly KeyColumn[]): string {
+  return key.map((column, index) => `${asText(column)} AS _k${index}`).join(', ');
+}
+
+/** ORDER BY the key, towards larger keys (ASC) or smaller ones. */
+function orderOf(key: readonly KeyColumn[], larger: boolean): string {
+  return key.map((column) => `${column.sql} ${larger ? 'ASC' : 'DESC'}`).join(', ');
+}
+
+/** The key as one row value, for comparison with {@link valuesRow}. */
+function keyRowOf(key: readonly KeyColumn[]): string {
+  return `(${key.map((column) => column.sql).join(', ')})`;
+}
+
+/** `values` (a key's text form) as a row of typed placeholders appended to `parameters`. */
+function valuesRow(key: readonly KeyColumn[], values: readonly string[], parameters: unknown[]): string {
+  const placeholders = values.map((value, index) => {
+    parameters.push(value);
+    return `$${parameters.length}::${key[index].kind}`;
+  });
+  return `(${placeholders.join(', ')})`;
 }
