@@ -11,18 +11,19 @@ export async function lockOrganisation(manager: EntityManager, organisationId: s
 }
 
 /**
- * Active members holding Owner permanently, directly or through a team's granted roles: a time-bound
- * grant (or team place) does not keep the organisation owned, since it will end by itself.
+ * SQL over the membership `m`: active, and holding Owner permanently, directly or through a team's granted
+ * roles. A time-bound grant (or team place) does not keep the organisation owned, since it will end by itself.
  */
+export const ACTIVE_PERMANENT_OWNER = `m.status = 'ACTIVE' AND EXISTS (
+  SELECT 1 FROM roles r WHERE r.organisation_id = m.organisation_id AND r.built_in_key = 'owner'
+    AND (EXISTS (SELECT 1 FROM membership_roles mr WHERE mr.membership_id = m.id AND mr.role_id = r.id AND ${permanentGrant('mr')})
+      OR EXISTS (SELECT 1 FROM team_members tm JOIN team_roles tr ON tr.team_id = tm.team_id
+                 WHERE tm.membership_id = m.id AND tr.role_id = r.id AND ${permanentGrant('tm')})))`;
+
+/** The organisation's {@link ACTIVE_PERMANENT_OWNER}s. */
 export async function countActiveOwners(manager: EntityManager, organisationId: string): Promise<number> {
   const [{ count }] = await manager.query(
-    `SELECT count(DISTINCT m.id)::int AS count
-     FROM memberships m
-     JOIN roles r ON r.organisation_id = m.organisation_id AND r.built_in_key = 'owner'
-     WHERE m.organisation_id = $1 AND m.status = 'ACTIVE'
-       AND (EXISTS (SELECT 1 FROM membership_roles mr WHERE mr.membership_id = m.id AND mr.role_id = r.id AND ${permanentGrant('mr')})
-         OR EXISTS (SELECT 1 FROM team_members tm JOIN team_roles tr ON tr.team_id = tm.team_id
-                    WHERE tm.membership_id = m.id AND tr.role_id = r.id AND ${permanentGrant('tm')}))`,
+    `SELECT count(*)::int AS count FROM memberships m WHERE m.organisation_id = $1 AND ${ACTIVE_PERMANENT_OWNER}`,
     [organisationId],
   );
   return count;

@@ -1,4 +1,3 @@
-import { permanentGrant } from '../access/grant-expiry';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AuditRecord, AuditService } from '../audit/audit.service';
 import type { RequestContext } from '../core/context/request-context';
@@ -7,18 +6,13 @@ import { conflict, notFound } from '../core/errors';
 import { isId } from '../core/ids';
 import { emitEvents, type DomainEvent } from '../events/event-emitter';
 import { mutationPermissions } from '../core/authz/mutation-permissions';
+import { ACTIVE_PERMANENT_OWNER } from '../memberships/last-owner-guard';
 
 /** What an erased person is called from then on (`User.displayName`, the audit log's actor). */
 export const ERASED_USER_NAME = 'Erased user';
 
 /** The reserved `.invalid` domain (RFC 2606): an address that can never be delivered, nor belong to anyone. */
 const ERASED_DOMAIN = 'erased.invalid';
-
-// An active membership holding Owner directly or through a team (as last-owner-guard counts them).
-const HOLDS_OWNER = `m.status = 'ACTIVE' AND EXISTS (
-  SELECT 1 FROM roles r WHERE r.organisation_id = m.organisation_id AND r.built_in_key = 'owner'
-    AND (EXISTS (SELECT 1 FROM membership_roles mr WHERE mr.membership_id = m.id AND mr.role_id = r.id AND ${permanentGrant('mr')})
-      OR EXISTS (SELECT 1 FROM team_members tm JOIN team_roles tr ON tr.team_id = tm.team_id WHERE tm.membership_id = m.id AND tr.role_id = r.id AND ${permanentGrant('tm')})))`;
 
 /**
  * `eraseUser` (GDPR erasure, README "Audit log and erasure"): the person's identity leaves the database,
@@ -66,8 +60,8 @@ export class UserErasureService {
     const orphaned: { id: string; slug: string }[] = live.length === 0 ? [] : await manager.query(
       `SELECT o.id, o.slug FROM organisations o
        WHERE o.id = ANY($2::uuid[])
-         AND EXISTS (SELECT 1 FROM memberships m WHERE m.organisation_id = o.id AND m.user_id = $1 AND ${HOLDS_OWNER})
-         AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.organisation_id = o.id AND m.user_id <> $1 AND ${HOLDS_OWNER})
+         AND EXISTS (SELECT 1 FROM memberships m WHERE m.organisation_id = o.id AND m.user_id = $1 AND ${ACTIVE_PERMANENT_OWNER})
+         AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.organisation_id = o.id AND m.user_id <> $1 AND ${ACTIVE_PERMANENT_OWNER})
        ORDER BY o.slug`,
       [userId, live],
     );
