@@ -55,6 +55,17 @@ export async function upsertGrants(
   );
 }
 
+/** Role ids per membership, in the links' order. */
+function groupRoleIds(links: readonly { membershipId: string; roleId: string }[]): Map<string, string[]> {
+  const byMembership = new Map<string, string[]>();
+  for (const link of links) {
+    const roleIds = byMembership.get(link.membershipId);
+    if (roleIds) roleIds.push(link.roleId);
+    else byMembership.set(link.membershipId, [link.roleId]);
+  }
+  return byMembership;
+}
+
 /** One direct role to take away from one member, and on whose authority (their snapshot). */
 export interface GrantRevocation {
   membershipId: string;
@@ -143,10 +154,13 @@ export class RoleAssignmentService {
         await upsertGrants(manager, organisation.id, membershipIds, roleIds, expiresAt, 'set');
       }
       await assertOwnerRemains(manager, organisation.id);
+      // Grouped once: up to 500 members × 100 roles.
+      const currentBy = groupRoleIds(current);
+      const userOf = new Map(memberships.map((membership) => [membership.id, membership.userId]));
       const changes = membershipIds.map((membershipId) => {
-        const before = current.filter((link) => link.membershipId === membershipId).map((link) => link.roleId);
+        const before = currentBy.get(membershipId) ?? [];
         const after = input.mode === RoleAssignmentMode.REPLACE ? roleIds : input.mode === RoleAssignmentMode.ADD ? [...new Set([...before, ...roleIds])] : before.filter((id) => !roleIds.includes(id));
-        return { membershipId, userId: memberships.find((membership) => membership.id === membershipId)?.userId ?? null, before, after };
+        return { membershipId, userId: userOf.get(membershipId) ?? null, before, after };
       });
       // One event per member, its membership as the target, all in one statement.
       await this.audit.recordMany(manager, ctx, changes.map((change) => memberRolesEvent(organisation.id, input.mode, roleIds, change, expiresAt ? { expiresAt } : {})));
@@ -214,22 +228,15 @@ export class RoleAssignmentService {
     if (removed.length === 0) return [];
     await assertOwnerRemains(manager, organisationId);
     const links = removed.map((row) => ({ membershipId: row.membership_id, roleId: row.role_id }));
+    const removedBy = groupRoleIds(links);
     const changes = before
-      .filter((row) => links.some((link) => link.membershipId === row.membership_id))
-      .map((row) => ({
-        membershipId: row.membership_id,
-        userId: row.user_id,
-        before: row.role_ids,
-        after: row.role_ids.filter((roleId) => !links.some((link) => link.membershipId === row.membership_id && link.roleId === roleId)),
-      }));
-    const removedRoleIds = (membershipId: string) => links.filter((link) => link.membershipId === membershipId).map((link) => link.roleId);
-    await this.audit.recordMany(manager, ctx, changes.map((change) => memberRolesEvent(organisationId, RoleAssignmentMode.REMOVE, removedRoleIds(change.membershipId), change, details)));
-    emitEvents(manager, ctx, rolesChangedEvents(organisationId, before.map((row) => ({
-      membershipId: row.membership_id,
-      userId: row.user_id,
-      before: row.role_ids,
-      after: row.role_ids.filter((roleId) => !links.some((link) => link.membershipId === row.membership_id && link.roleId === roleId)),
-    }))));
+      .filter((row) => removedBy.has(row.membership_id))
+      .map((row) => {
+        const gone = removedBy.get(row.membership_id) as string[];
+        return { membershipId: row.membership_id, userId: row.user_id, before: row.role_ids, after: row.role_ids.filter((roleId) => !gone.includes(roleId)) };
+      });
+    await this.audit.recordMany(manager, ctx, changes.map((change) => memberRolesEvent(organisationId, RoleAssignmentMode.REMOVE, removedBy.get(change.membershipId) as string[], change, details)));
+    emitEvents(manager, ctx, rolesChangedEvents(organisationId, changes));
     return links;
   }
 
